@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Build settings shared by every Swift target.
+//
+// UNSUP_INTERNAL_CHECKS compiles in expensive invariant checks (for example, each frame the
+// writer produces is parsed back and compared). It is on in debug builds, so the tests run
+// with it, and off in release builds.
+let swiftSettings: [SwiftSetting] = [
+  .define("UNSUP_INTERNAL_CHECKS", .when(configuration: .debug)),
+]
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+  name: "unsup",
+  products: [
+    .executable(name: "decode", targets: ["decode"]),
+    .executable(name: "augment", targets: ["augment"]),
+    .executable(name: "embed", targets: ["embed"]),
+    .executable(name: "cluster", targets: ["cluster"]),
+    .executable(name: "score", targets: ["score"]),
+    .executable(name: "view", targets: ["view"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: [
+    // MARK: C libraries, each wrapped once (Sources/Shared/C/*.swift)
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+    .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    // libpng reports errors by longjmp; this shim keeps setjmp and every libpng call in C.
+    .target(name: "CPNGShim", dependencies: ["CPNG"]),
+
+    // MARK: Shared library: stream format, codecs, kernels, CLI helpers
+    .target(
+      name: "Shared",
+      dependencies: ["CZlib", "CPNGShim", "CTurboJPEG", "COpenBLAS", argumentParser],
+      swiftSettings: swiftSettings),
+
+    // MARK: Tools, one executable each
+    .executableTarget(name: "decode", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
+    .executableTarget(name: "augment", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
+    .executableTarget(name: "embed", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
+    .executableTarget(name: "cluster", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
+    .executableTarget(name: "score", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
+    .executableTarget(name: "view", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
+
+    // MARK: Tests
+    .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+    .testTarget(name: "DecodeTests", dependencies: ["decode", "Shared"]),
+    .testTarget(name: "ToolTests", dependencies: ["Shared"]),
+  ]
+)

@@ -1,0 +1,53 @@
+import Foundation
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes one line to standard error.
+public func printError(_ line: String) {
+  var text = line
+  text.append("\n")
+  text.withUTF8 { bytes in
+    _ = write(2, bytes.baseAddress, bytes.count)
+  }
+}
+
+extension ParsableCommand {
+  /// The entry point of every unsup tool.
+  ///
+  /// Parses the command line, runs the command, and turns errors into one line on stderr
+  /// (`tool: message`) and an exit code: `ToolFailure`s carry their own code, a closed
+  /// pipe downstream ends the tool quietly with status 0, and argument errors are left to
+  /// ArgumentParser (status 64). SIGPIPE is ignored so a closed pipe arrives as EPIPE.
+  public static func runAsTool() -> Never {
+    signal(SIGPIPE, SIG_IGN)
+    let tool = configuration.commandName ?? String(describing: Self.self).lowercased()
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+      Glibc.exit(0)
+    } catch IOFailure.brokenPipe {
+      Glibc.exit(0)
+    } catch let failure as ToolFailure {
+      printError("\(tool): \(failure)")
+      Glibc.exit(failure.exitCode)
+    } catch {
+      exit(withError: error)
+    }
+  }
+
+  /// This invocation as one string, for the `history` metadata key.
+  public static var invocation: String {
+    let arguments = CommandLine.arguments
+    let name = arguments.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? "unsup"
+    return ([name] + arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
+  }
+}
+
+/// `word` quoted for a POSIX shell when it needs quoting.
+func shellQuoted(_ word: String) -> String {
+  let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0) }
+  return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

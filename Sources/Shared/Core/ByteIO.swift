@@ -1,0 +1,258 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Errors from opening, reading and writing files and pipes.
+public enum IOFailure: ToolFailure {
+  case cannotOpen(path: String, errno: Int32)
+  case readFailed(path: String, errno: Int32)
+  case writeFailed(path: String, errno: Int32)
+  case cannotCreate(path: String, errno: Int32)
+  /// The reader downstream went away (`| head`). Tools end quietly with status 0.
+  case brokenPipe
+
+  public var description: String {
+    switch self {
+    case let .cannotOpen(path, code): return "\(path): cannot open: \(errorText(code))"
+    case let .readFailed(path, code): return "\(path): read failed: \(errorText(code))"
+    case let .writeFailed(path, code): return "\(path): write failed: \(errorText(code))"
+    case let .cannotCreate(path, code): return "\(path): cannot create: \(errorText(code))"
+    case .brokenPipe: return "broken pipe"
+    }
+  }
+
+  public var exitCode: Int32 {
+    switch self {
+    case .cannotOpen: return ExitStatus.noInput
+    case .readFailed, .writeFailed: return ExitStatus.ioError
+    case .cannotCreate: return ExitStatus.cannotCreate
+    case .brokenPipe: return 0
+    }
+  }
+}
+
+/// The C library's text for an errno value (`strerror`).
+public func errorText(_ code: Int32) -> String {
+  String(cString: strerror(code))
+}
+
+/// A source of bytes: a file, a pipe, or memory.
+public protocol ByteInput: AnyObject {
+  /// How messages name this input: a path, or `<stdin>`.
+  var name: String { get }
+  /// Reads up to `buffer.count` bytes; returns 0 only at the end of the input.
+  func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+extension ByteInput {
+  /// Reads until `buffer` is full or the input ends; returns the number of bytes read.
+  @inlinable
+  public func readFully(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    var filled = 0
+    while filled < buffer.count {
+      let got = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+      if got == 0 { break }
+      filled += got
+    }
+    return filled
+  }
+
+  /// Reads the whole remaining input.
+  public func readToEnd() throws -> [UInt8] {
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+      let got = try chunk.withUnsafeMutableBytes { try read(into: $0) }
+      if got == 0 { return bytes }
+      bytes.append(contentsOf: chunk[..<got])
+      if chunk.count < 1 << 22 { chunk = [UInt8](repeating: 0, count: chunk.count * 2) }
+    }
+  }
+}
+
+/// A file or standard input, read with `read(2)`.
+public final class FileInput: ByteInput {
+  public let name: String
+  private let descriptor: Int32
+  private let ownsDescriptor: Bool
+
+  /// Opens `path` for reading; `-` means standard input.
+  public init(path: String) throws {
+    if path == "-" {
+      name = "<stdin>"
+      descriptor = 0
+      ownsDescriptor = false
+      return
+    }
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw IOFailure.cannotOpen(path: path, errno: errno) }
+    var info = stat()
+    if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+      close(fd)
+      throw IOFailure.cannotOpen(path: path, errno: EISDIR)
+    }
+    name = path
+    descriptor = fd
+    ownsDescriptor = true
+  }
+
+  /// Standard input.
+  public init(standardInput: Void) {
+    name = "<stdin>"
+    descriptor = 0
+    ownsDescriptor = false
+  }
+
+  deinit {
+    if ownsDescriptor { close(descriptor) }
+  }
+
+  /// The size of a regular file, or nil for a pipe.
+  public var regularFileSize: Int? {
+    var info = stat()
+    guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+    return Int(info.st_size)
+  }
+
+  public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    while true {
+      let got = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+      if got >= 0 { return got }
+      if errno == EINTR { continue }
+      throw IOFailure.readFailed(path: name, errno: errno)
+    }
+  }
+
+  /// Reads `buffer.count` bytes at `offset` (`pread(2)`); returns how many were read.
+  public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
+    var filled = 0
+    while filled < buffer.count {
+      let got = pread(descriptor, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset + filled))
+      if got == 0 { break }
+      if got < 0 {
+        if errno == EINTR { continue }
+        throw IOFailure.readFailed(path: name, errno: errno)
+      }
+      filled += got
+    }
+    return filled
+  }
+}
+
+/// Bytes already in memory, read as if from a file (tests, fuzzing, decoded gzip).
+public final class MemoryInput: ByteInput {
+  public let name: String
+  private let bytes: [UInt8]
+  private var position = 0
+
+  public init(_ bytes: [UInt8], name: String = "<memory>") {
+    self.bytes = bytes
+    self.name = name
+  }
+
+  public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    let count = min(buffer.count, bytes.count - position)
+    guard count > 0 else { return 0 }
+    bytes.withUnsafeBytes { source in
+      buffer.baseAddress!.copyMemory(from: source.baseAddress! + position, byteCount: count)
+    }
+    position += count
+    return count
+  }
+}
+
+/// A destination for bytes.
+public protocol ByteOutput: AnyObject {
+  var name: String { get }
+  /// Writes all of `bytes` or throws.
+  func write(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+/// Standard output or an already open descriptor, written with `write(2)`.
+///
+/// A closed pipe (EPIPE) throws `IOFailure.brokenPipe`; tools ignore SIGPIPE so that they
+/// see it (`ToolMain`), and end quietly.
+public final class FileOutput: ByteOutput {
+  public let name: String
+  let descriptor: Int32
+
+  /// Standard output.
+  public init(standardOutput: Void) {
+    name = "<stdout>"
+    descriptor = 1
+  }
+
+  init(descriptor: Int32, name: String) {
+    self.descriptor = descriptor
+    self.name = name
+  }
+
+  public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    var written = 0
+    while written < bytes.count {
+      let put = Glibc.write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+      if put < 0 {
+        if errno == EINTR { continue }
+        if errno == EPIPE { throw IOFailure.brokenPipe }
+        throw IOFailure.writeFailed(path: name, errno: errno)
+      }
+      written += put
+    }
+  }
+}
+
+/// A file written atomically: bytes go to a temporary file beside `path`, which replaces
+/// `path` only on `commit()`. If the writer is dropped without committing, the temporary
+/// file is removed and `path` is untouched.
+public final class AtomicFileOutput: ByteOutput {
+  public let name: String
+  private let temporaryPath: String
+  private let output: FileOutput
+  private var finished = false
+
+  /// Creates the temporary file; `-` is refused (use `FileOutput` for stdout).
+  public init(path: String) throws {
+    name = path
+    temporaryPath = path + ".tmp-\(getpid())"
+    let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw IOFailure.cannotCreate(path: path, errno: errno) }
+    output = FileOutput(descriptor: fd, name: path)
+  }
+
+  deinit {
+    if !finished {
+      close(output.descriptor)
+      unlink(temporaryPath)
+    }
+  }
+
+  public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    try output.write(bytes)
+  }
+
+  /// Flushes to disk and renames the temporary file over `path`.
+  public func commit() throws {
+    finished = true
+    let failed = fsync(output.descriptor) != 0 ? errno : 0
+    close(output.descriptor)
+    if failed != 0 {
+      unlink(temporaryPath)
+      throw IOFailure.writeFailed(path: name, errno: failed)
+    }
+    guard rename(temporaryPath, name) == 0 else {
+      let code = errno
+      unlink(temporaryPath)
+      throw IOFailure.cannotCreate(path: name, errno: code)
+    }
+  }
+}
+
+extension ByteOutput {
+  /// Writes the bytes of an array.
+  @inlinable
+  public func write(_ bytes: [UInt8]) throws {
+    try bytes.withUnsafeBytes { try write($0) }
+  }
+}
