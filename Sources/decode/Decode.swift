@@ -3,6 +3,17 @@ import Shared
 
 @main
 struct Decode: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "decode", abstract: "Decode datasets to an unsup stream.")
+  static let configuration = CommandConfiguration(
+    commandName: "decode",
+    abstract: "Decode a dataset or image files to an unsup stream on stdout.",
+    discussion: """
+      Records keep their position in the source dataset as their id and their class as \
+      their label (-1 when unknown). Output is u8 pixels, C×H×W. Sources are read front \
+      to back in bounded memory unless --shuffle needs them held (see its help).
+      """,
+    subcommands: [
+      MNISTCommand.self, FashionMNISTCommand.self, IDXCommand.self,
+    ])
+
   static func main() { runAsTool() }
 }

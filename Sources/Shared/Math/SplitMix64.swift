@@ -17,3 +17,34 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     return z ^ (z >> 31)
   }
 }
+
+extension SplitMix64 {
+  /// A uniform integer in 0..<bound, without modulo bias (Lemire, "Fast Random Integer
+  /// Generation in an Interval", 2019). Written out rather than taken from the standard
+  /// library so that sequences stay the same across Swift versions.
+  @inlinable
+  public mutating func next(below bound: Int) -> Int {
+    precondition(bound > 0, "bound must be positive")
+    let range = UInt64(bound)
+    var product = next().multipliedFullWidth(by: range)
+    if product.low < range {
+      let threshold = (0 &- range) % range
+      while product.low < threshold { product = next().multipliedFullWidth(by: range) }
+    }
+    return Int(product.high)
+  }
+
+  /// A uniform Float in [0, 1) from the top 24 bits.
+  @inlinable
+  public mutating func nextUnitFloat() -> Float {
+    Float(next() >> 40) * 0x1p-24
+  }
+
+  /// Shuffles `values` in place by Fisher–Yates.
+  public mutating func shuffle<T>(_ values: inout [T]) {
+    guard values.count > 1 else { return }
+    for i in stride(from: values.count - 1, to: 0, by: -1) {
+      values.swapAt(i, next(below: i + 1))
+    }
+  }
+}

@@ -77,7 +77,7 @@ public struct StreamSchema: Sendable, Equatable {
   }
 
   /// What is wrong with this schema, or nil.
-  func problem() -> String? {
+  public func problem() -> String? {
     guard dims.count == layout.rank else { return "layout \(layout) needs \(layout.rank) dims, found \(dims.count)" }
     for dim in dims where dim < 1 || dim > StreamFormat.maxDimension {
       return "dimension \(dim) outside 1...\(StreamFormat.maxDimension)"

@@ -1,0 +1,44 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A progress line on stderr for long work.
+///
+/// On a terminal the line is redrawn in place at most four times a second; elsewhere
+/// (logs, CI) only the closing summary is written. `quiet` silences both.
+public final class Progress {
+  private let tool: String
+  private let total: Int?
+  private let quiet: Bool
+  private let interactive: Bool
+  private let start = Date()
+  private var lastDraw = Date.distantPast
+
+  public init(tool: String, total: Int? = nil, quiet: Bool) {
+    self.tool = tool
+    self.total = total
+    self.quiet = quiet
+    interactive = isatty(2) != 0
+  }
+
+  /// Reports `done` units of work finished.
+  public func update(_ done: Int, unit: String = "records") {
+    guard !quiet, interactive else { return }
+    let now = Date()
+    guard now.timeIntervalSince(lastDraw) >= 0.25 else { return }
+    lastDraw = now
+    let of = total.map { "/\($0)" } ?? ""
+    let line = "\r\(tool): \(done)\(of) \(unit)"
+    FileHandle.standardError.write(Data(line.utf8))
+  }
+
+  /// Writes the summary line: `tool: <summary> in 1.23 s`.
+  public func finish(_ summary: String) {
+    guard !quiet else { return }
+    let seconds = Date().timeIntervalSince(start)
+    let clear = interactive ? "\r\u{1B}[K" : ""
+    FileHandle.standardError.write(Data((clear + "\(tool): \(summary) in \(String(format: "%.2f", seconds)) s\n").utf8))
+  }
+}

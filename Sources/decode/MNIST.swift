@@ -1,0 +1,104 @@
+import ArgumentParser
+import Shared
+
+/// Options of the named-dataset subcommands.
+struct DatasetOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("Read the dataset from DIR only (default: $UNSUP_DATA/NAME, ~/.cache/unsup/NAME, /usr/share/datasets/NAME, first found).", valueName: "dir"))
+  var root: String?
+
+  @Option(help: "Which part to decode: train, test or all (train then test). Each record carries its split.")
+  var split: SplitChoice = .all
+
+  @OptionGroup var selection: SelectionOptions
+  @OptionGroup var common: CommonOptions
+}
+
+/// A dataset distributed as four IDX files, as MNIST and Fashion-MNIST are.
+struct IDXDataset {
+  var name: String
+  var classes: [String]
+  var howToGet: String
+
+  static let mnist = IDXDataset(
+    name: "mnist", classes: (0...9).map(String.init),
+    howToGet: "Put the four MNIST IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+      + "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz; gzipped or not) in ~/.cache/unsup/mnist, or pass --root DIR.")
+
+  static let fashionMNIST = IDXDataset(
+    name: "fashion-mnist",
+    classes: ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+    howToGet: "Install Debian's package (apt-get install dataset-fashion-mnist), or put its four IDX files "
+      + "(train-images-idx3-ubyte.gz, …) in ~/.cache/unsup/fashion-mnist, or pass --root DIR.")
+
+  /// The train part then the test part; ids run on from train into test (0..<70000 for
+  /// MNIST), whichever parts are selected, so a record's id never depends on --split.
+  func source(_ options: DatasetOptions) throws -> RecordSource {
+    func names(_ stem: String) -> [String] {
+      [stem + ".gz", stem, stem.replacingOccurrences(of: "-idx", with: ".idx") + ".gz", stem.replacingOccurrences(of: "-idx", with: ".idx")]
+    }
+    let files = try DatasetLocator(name: name, root: options.root).locate(
+      [
+        names("train-images-idx3-ubyte"), names("train-labels-idx1-ubyte"),
+        names("t10k-images-idx3-ubyte"), names("t10k-labels-idx1-ubyte"),
+      ], howToGet: howToGet)
+    var metadata = Metadata()
+    metadata.dataset = name
+    metadata.classes = classes
+    let train = try IDXSource(images: files[0], labels: files[1], split: .train, metadata: metadata)
+    var parts: [SequentialSource] = []
+    if options.split.includes(.train) { parts.append(train) }
+    if options.split.includes(.test) {
+      parts.append(try IDXSource(images: files[2], labels: files[3], split: .test, firstId: train.recordCount, metadata: metadata))
+    }
+    guard !parts.isEmpty else { throw ValidationError("\(name) has no \(options.split.rawValue) split; use train, test or all") }
+    return try ConcatenatedSource(parts)
+  }
+}
+
+struct MNISTCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "mnist", abstract: "Decode MNIST (70,000 28×28 grey digits, 10 classes) from its IDX files.")
+
+  @OptionGroup var options: DatasetOptions
+
+  func run() throws {
+    try emitRecords(from: IDXDataset.mnist.source(options), selection: options.selection, common: options.common)
+  }
+}
+
+struct FashionMNISTCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "fashion-mnist",
+    abstract: "Decode Fashion-MNIST (70,000 28×28 grey clothing images, 10 classes) from its IDX files.")
+
+  @OptionGroup var options: DatasetOptions
+
+  func run() throws {
+    try emitRecords(from: IDXDataset.fashionMNIST.source(options), selection: options.selection, common: options.common)
+  }
+}
+
+struct IDXCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "idx",
+    abstract: "Decode any IDX image file (N×H×W, or N×D vectors; u8 or f32), with an optional IDX label file.")
+
+  @Argument(help: "The IDX images (or vectors) file, gzipped or not.")
+  var images: String
+
+  @Argument(help: "The IDX labels file (N u8 values), gzipped or not.")
+  var labels: String?
+
+  @Option(help: "Record this split in every record (train, test or unlabeled).")
+  var split: SplitMark?
+
+  @OptionGroup var selection: SelectionOptions
+  @OptionGroup var common: CommonOptions
+
+  func run() throws {
+    var metadata = Metadata()
+    metadata.dataset = images.split(separator: "/").last.map(String.init)
+    let source = try IDXSource(images: images, labels: labels, split: split?.split, metadata: metadata)
+    try emitRecords(from: source, selection: selection, common: common)
+  }
+}
