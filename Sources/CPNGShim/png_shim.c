@@ -70,7 +70,9 @@ int unsup_png_decode(const unsigned char *data, size_t size,
   if (type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
   if (type == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
   if (depth == 16) png_set_scale_16(png);
-  if (type & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
+  // Palette expansion turns tRNS into an alpha channel, which is then dropped too.
+  if ((type & PNG_COLOR_MASK_ALPHA) || (type == PNG_COLOR_TYPE_PALETTE && png_get_valid(png, info, PNG_INFO_tRNS)))
+    png_set_strip_alpha(png);
   png_set_interlace_handling(png);
   png_read_update_info(png, info);
 

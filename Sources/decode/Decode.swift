@@ -12,7 +12,8 @@ struct Decode: ParsableCommand {
       to back in bounded memory unless --shuffle needs them held (see its help).
       """,
     subcommands: [
-      MNISTCommand.self, FashionMNISTCommand.self, IDXCommand.self,
+      MNISTCommand.self, FashionMNISTCommand.self, IDXCommand.self, CIFAR10Command.self, CIFAR100Command.self,
+      STL10Command.self, CSVCommand.self, ImagesCommand.self,
     ])
 
   static func main() { runAsTool() }
