@@ -3,6 +3,72 @@ import Shared
 
 @main
 struct View: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "view", abstract: "View datasets to an unsup stream.")
+  static let configuration = CommandConfiguration(
+    commandName: "view",
+    abstract: "Look at a stream: its schema and statistics, a PNG contact sheet, or records as text.",
+    discussion: """
+      With no mode option, --info is shown. --info and --json read the whole stream in \
+      bounded memory; -o keeps only the records it draws.
+      """)
+
+  @Argument(help: ArgumentHelp("The stream to read, or - for stdin.", valueName: "file"))
+  var input = "-"
+
+  @Flag(help: "Print the schema, record count and statistics (value range, mean, label histogram) as text.")
+  var info = false
+
+  @Flag(help: "Print the same as --info as one JSON object (keys records, dtype, layout, shape, labels, …).")
+  var json = false
+
+  @Option(name: .shortAndLong, help: ArgumentHelp("Draw a contact sheet of the images into this PNG file.", valueName: "sheet.png"))
+  var output: String?
+
+  @Option(help: "With -o: put each group in its own row: label, cluster or view (records of one id).")
+  var by: SheetGrouping?
+
+  @Option(help: "With -o: images per row.")
+  var columns = 16
+
+  @Option(help: "With -o: at most this many images (without --by), or rows (with --by).")
+  var rows = 16
+
+  @Option(help: "With -o: scale each image up by this integer factor.")
+  var zoom = 1
+
+  @Option(help: ArgumentHelp("Print the first N records as text: id, label, fields and values.", valueName: "n"))
+  var head: Int?
+
+  func validate() throws {
+    if columns < 1 || columns > 1024 { throw ValidationError("--columns must be 1...1024, not \(columns)") }
+    if rows < 1 || rows > 1024 { throw ValidationError("--rows must be 1...1024, not \(rows)") }
+    if zoom < 1 || zoom > 32 { throw ValidationError("--zoom must be 1...32, not \(zoom)") }
+    if let head, head < 0 { throw ValidationError("--head must be 0 or more, not \(head)") }
+    if by != nil && output == nil { throw ValidationError("--by arranges a contact sheet: give -o sheet.png too") }
+    let modes = [info || json, output != nil, head != nil].filter { $0 }.count
+    if modes > 1 { throw ValidationError("choose one of --info/--json, -o and --head") }
+  }
+
   static func main() { runAsTool() }
+
+  func run() throws {
+    let reader = try StreamReader(path: input)
+    if let output {
+      let sheet = try ContactSheet(schema: reader.schema, grouping: by, columns: columns, rows: rows, zoom: zoom)
+      while let batch = try reader.next(), !sheet.isFull { try sheet.add(batch) }
+      let file = try AtomicFileOutput(path: output)
+      try file.write(PNG.encode(sheet.render()))
+      try file.commit()
+    } else if let head {
+      try printHead(reader, count: head)
+    } else {
+      var statistics = StreamStatistics(schema: reader.schema)
+      while let batch = try reader.next() { statistics.add(batch) }
+      print(json ? statistics.json(name: reader.input.name) : statistics.text(name: reader.input.name))
+    }
+  }
+}
+
+/// How `view -o --by` groups records into rows.
+enum SheetGrouping: String, ExpressibleByArgument, CaseIterable {
+  case label, cluster, view
 }
