@@ -78,13 +78,14 @@ public final class StreamReader {
     let got = try frameHeader.withUnsafeMutableBytes { try input.readFully(into: $0) }
     offset += got
     if got == 0 { return nil }
+    let magicLength = min(got, StreamFormat.magic.count)
+    guard frameHeader[..<magicLength].elementsEqual(StreamFormat.magic[..<magicLength]) else {
+      throw failure("wrong magic: expected UNSP, found \(frameHeader.withUnsafeBytes { printable($0[..<magicLength]) })", at: start)
+    }
     guard got == StreamFormat.frameHeaderSize else {
       throw failure("truncated frame header: \(got) of \(StreamFormat.frameHeaderSize) bytes", at: start)
     }
     return try frameHeader.withUnsafeBytes { bytes -> FrameHeader in
-      guard Array(bytes[0..<4]) == StreamFormat.magic else {
-        throw failure("wrong magic: expected UNSP, found \(printable(bytes[0..<4]))", at: start)
-      }
       guard let kind = FrameKind(rawValue: bytes[4]) else {
         throw failure("unknown frame kind 0x\(String(bytes[4], radix: 16))", at: start)
       }

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+/// Bad input gets one line on stderr naming the input and the problem, and a
+/// non-zero exit status, never a trap.
+@Suite struct BadInputTests {
+  /// Runs `tool` and checks the exit status and that stderr is one line containing `expected`.
+  func expectFailure(_ tool: String, _ arguments: [String], input: Data = Data(), status: Int32, _ expected: String...) throws {
+    let result = try ToolRunner.run(tool, arguments, input: input)
+    #expect(result.status == status, "\(tool) \(arguments): \(result.stderr)")
+    let lines = result.stderr.split(separator: "\n")
+    #expect(lines.count == 1, "\(result.stderr)")
+    for text in expected { #expect(result.stderr.contains(text), "\(result.stderr) lacks \(text)") }
+  }
+
+  @Test func viewRefusesWhatIsNotAStream() throws {
+    try expectFailure("view", ["--info"], input: Data("GIF89a, not a stream at all....".utf8), status: 65, "view: <stdin>: wrong magic", "at byte 0")
+    try expectFailure("view", ["--info"], input: Data(), status: 65, "empty input")
+    try expectFailure("view", ["--info", "/nonexistent/file.us"], status: 66, "/nonexistent/file.us: cannot open")
+  }
+
+  @Test func viewRefusesATruncatedStream() throws {
+    let whole = try ToolRunner.run("decode", ["fashion-mnist", "--limit", "300", "-q"]).stdout
+    try expectFailure("view", ["--info"], input: whole.prefix(whole.count - 100), status: 65, "truncated frame", "at byte")
+  }
+
+  @Test func decodeNamesWhatIsMissing() throws {
+    try expectFailure("decode", ["fashion-mnist", "--root", "/nonexistent"], status: 66, "fashion-mnist not found", "/nonexistent", "apt-get install dataset-fashion-mnist")
+    try expectFailure("decode", ["images", "/nonexistent.png"], status: 66, "/nonexistent.png: no such file")
+    try expectFailure("decode", ["images", sharedData("jpeg/monkey12.jpg"), "-q"], status: 65, "monkey12.jpg", "precision 12")
+    try expectFailure("decode", ["csv", "/nonexistent.csv"], status: 66, "/nonexistent.csv: cannot open")
+  }
+
+  @Test func badArgumentsAreUsageErrors() throws {
+    let result = try ToolRunner.run("decode", ["fashion-mnist", "--shard", "3/3"])
+    #expect(result.status == 64, "\(result.stderr)")
+    #expect(result.stderr.contains("--shard"))
+    let channels = try ToolRunner.run("decode", ["images", "x", "--channels", "2"])
+    #expect(channels.status == 64)
+  }
+
+  @Test func everyToolHasHelp() throws {
+    for tool in ["decode", "augment", "embed", "cluster", "score", "view"] {
+      let result = try ToolRunner.run(tool, ["--help"])
+      #expect(result.status == 0, "\(tool) --help failed")
+      #expect(String(decoding: result.stdout, as: UTF8.self).contains("USAGE: \(tool)"))
+    }
+    for subcommand in ["mnist", "fashion-mnist", "idx", "cifar10", "cifar100", "stl10", "csv", "images"] {
+      let result = try ToolRunner.run("decode", [subcommand, "--help"])
+      #expect(result.status == 0, "decode \(subcommand) --help failed")
+      #expect(String(decoding: result.stdout, as: UTF8.self).contains("--shuffle"))
+    }
+  }
+}
