@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The main job on the embedded default data (Fashion-MNIST from Debian's
+# dataset-fashion-mnist): decode it, describe it, and draw a contact sheet by class.
+# Later steps (augment, embed, cluster, score) join as their issues land.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source pipelines/setup.sh
+
+swift build -c release 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' >&2
+export PATH="$PWD/.build/release:$PATH"
+mkdir -p out
+
+echo "== decode fashion-mnist | view --info"
+decode fashion-mnist | view --info
+
+echo "== a contact sheet: 12 random images of each class, one class per row"
+decode fashion-mnist --shuffle --seed 1 --limit 3000 -q | view -o out/fashion-mnist.png --by label --columns 12 --zoom 2
+echo "wrote out/fashion-mnist.png"
