@@ -43,6 +43,7 @@ enum ToolRunner {
     var environment = ProcessInfo.processInfo.environment
     environment["PATH"] = binDirectory.path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
     process.environment = environment
+    process.currentDirectoryURL = scratch
     process.standardInput = try FileHandle(forReadingFrom: inURL)
     process.standardOutput = try FileHandle(forWritingTo: outURL)
     process.standardError = try FileHandle(forWritingTo: errURL)
