@@ -34,11 +34,15 @@ let package = Package(
     // libpng reports errors by longjmp; this shim keeps setjmp and every libpng call in C.
     .target(name: "CPNGShim", dependencies: ["CPNG"]),
 
-    // MARK: Shared library: stream format, codecs, kernels, CLI helpers
+    // MARK: Shared library: stream format, codecs, images, CLI helpers
     .target(
       name: "Shared",
-      dependencies: ["CZlib", "CPNGShim", "CTurboJPEG", "COpenBLAS", argumentParser],
+      dependencies: ["CZlib", "CPNGShim", "CTurboJPEG", argumentParser],
       swiftSettings: swiftSettings),
+    // Numeric kernels over BLAS, in their own module so that only the tools that compute
+    // link OpenBLAS: its pthread build starts worker threads when it is loaded, which spin
+    // on the other core and slow down tools that never call it (decode, view).
+    .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
 
     // MARK: Tools, one executable each
     .executableTarget(name: "decode", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
@@ -50,6 +54,7 @@ let package = Package(
 
     // MARK: Tests
     .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+    .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
     .testTarget(name: "DecodeTests", dependencies: ["decode", "Shared"]),
     .testTarget(name: "ToolTests", dependencies: ["Shared"]),
   ]

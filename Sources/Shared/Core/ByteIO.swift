@@ -44,6 +44,8 @@ public protocol ByteInput: AnyObject {
   var name: String { get }
   /// Reads up to `buffer.count` bytes; returns 0 only at the end of the input.
   func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+  /// Reads the whole remaining input.
+  func readToEnd() throws -> [UInt8]
 }
 
 extension ByteInput {
@@ -61,13 +63,23 @@ extension ByteInput {
 
   /// Reads the whole remaining input.
   public func readToEnd() throws -> [UInt8] {
+    try readToEnd(expectedSize: 1 << 16)
+  }
+
+  /// Reads the whole remaining input into one buffer sized for `expectedSize` bytes,
+  /// grown by doubling only if the input is longer. The buffer is not zero-filled first.
+  func readToEnd(expectedSize: Int) throws -> [UInt8] {
     var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    var capacity = max(expectedSize, 64)
     while true {
-      let got = try chunk.withUnsafeMutableBytes { try read(into: $0) }
-      if got == 0 { return bytes }
-      bytes.append(contentsOf: chunk[..<got])
-      if chunk.count < 1 << 22 { chunk = [UInt8](repeating: 0, count: chunk.count * 2) }
+      let filled = bytes.count
+      let more = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+        if filled > 0 { _ = buffer.initialize(from: bytes) }
+        initialized = filled + (try readFully(into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[filled...])))
+      }
+      bytes = more
+      if bytes.count < capacity { return bytes }
+      capacity *= 2
     }
   }
 }
@@ -107,6 +119,12 @@ public final class FileInput: ByteInput {
 
   deinit {
     if ownsDescriptor { close(descriptor) }
+  }
+
+  /// The whole remaining file in one read when its size is known.
+  public func readToEnd() throws -> [UInt8] {
+    // One byte more than the size, so the first read already sees the end.
+    try readToEnd(expectedSize: regularFileSize.map { $0 + 1 } ?? 1 << 16)
   }
 
   /// The size of a regular file, or nil for a pipe.
