@@ -29,12 +29,13 @@ final class CIFARFile: IndexedSource {
   var count: Int { file.count }
 
   func read(_ index: Int, into payload: UnsafeMutableRawBufferPointer) throws -> SourceRecord {
-    let record = try file.record(index)
-    let label = Int(record[labelOffset])
+    let label = try file.withRecord(index) { record in
+      payload.copyMemory(from: UnsafeRawBufferPointer(rebasing: record[labelBytes...]))
+      return Int(record[labelOffset])
+    }
     guard label < classCount else {
       throw Failure("\(file.file.name): record \(index) has label \(label), but there are \(classCount) classes")
     }
-    payload.copyMemory(from: UnsafeRawBufferPointer(rebasing: record[labelBytes...]))
     return SourceRecord(id: Int64(firstId + index), label: Int32(label), split: split)
   }
 }

@@ -46,7 +46,10 @@ final class LineReader {
   }
 
   private func line<T>(_ from: Int, _ to: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T {
+    var from = from
     var to = to
+    // A UTF-8 byte-order mark, as spreadsheet programs write, is not part of the first line.
+    if lineNumber == 1 && to - from >= 3 && block[from..<from + 3].elementsEqual([0xEF, 0xBB, 0xBF]) { from += 3 }
     if to > from && block[to - 1] == 0x0D { to -= 1 }
     return try block.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[from..<to])) }
   }
@@ -74,7 +77,12 @@ final class CSVSource: SequentialSource {
       case let .values(values): first = values
       case .blank: continue
       case let .text(line):
-        guard lines.lineNumber == 1 else { throw Failure("\(path):\(lines.lineNumber): not a number: \(line)") }
+        // Only a first line whose first field is not a number is a header; anything else
+        // is a record with a typo, which must not vanish silently.
+        let firstField = line.prefix { $0 != "," }
+        guard lines.lineNumber == 1, Array(firstField.utf8).withUnsafeBufferPointer({ CSVSource.number($0) }) == nil else {
+          throw Failure("\(path):\(lines.lineNumber): not a number in: \(line.prefix(60))")
+        }
         header = line
       }
     }
@@ -173,11 +181,9 @@ final class CSVSource: SequentialSource {
         payload[i - 1] = byte
       }
     case .f16:
-      let out = payload.bindMemory(to: Float16.self)
-      for i in 1..<row.count { out[i - 1] = Float16(row[i]) }
+      for i in 1..<row.count { payload.storeBytes(of: Float16(row[i]), toByteOffset: (i - 1) * 2, as: Float16.self) }
     case .f32:
-      let out = payload.bindMemory(to: Float.self)
-      for i in 1..<row.count { out[i - 1] = Float(row[i]) }
+      for i in 1..<row.count { payload.storeBytes(of: Float(row[i]), toByteOffset: (i - 1) * 4, as: Float.self) }
     }
     defer { index += 1 }
     return SourceRecord(id: Int64(index), label: label, split: split)
@@ -189,7 +195,7 @@ struct ShapeArgument: ExpressibleByArgument {
   var dims: [Int]
 
   init?(argument: String) {
-    let parts = argument.lowercased().split(separator: "x").map { Int($0) }
+    let parts = argument.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
     guard (1...3).contains(parts.count), parts.allSatisfy({ ($0 ?? 0) >= 1 }) else { return nil }
     let values = parts.map { $0! }
     dims = values.count == 2 ? [1] + values : values

@@ -91,8 +91,10 @@ final class IDXSource: SequentialSource {
     }
     if schema.elementType == .f32 {
       // IDX stores floats big-endian.
-      let words = payload.bindMemory(to: UInt32.self)
-      for i in words.indices { words[i] = UInt32(bigEndian: words[i]) }
+      for offset in stride(from: 0, to: payload.count, by: 4) {
+        let word = payload.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+        payload.storeBytes(of: UInt32(bigEndian: word), toByteOffset: offset, as: UInt32.self)
+      }
     }
     let record = SourceRecord(id: Int64(firstId + index), label: labels.map { Int32($0[index]) } ?? -1, split: split)
     index += 1

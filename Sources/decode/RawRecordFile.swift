@@ -20,11 +20,11 @@ final class RawRecordFile {
     scratch = [UInt8](repeating: 0, count: recordSize)
   }
 
-  /// Record `index`, valid until the next call.
-  func record(_ index: Int) throws -> UnsafeRawBufferPointer {
+  /// Calls `body` with the bytes of record `index`.
+  func withRecord<T>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
     let got = try scratch.withUnsafeMutableBytes { try file.read(into: $0, at: index * recordSize) }
     guard got == recordSize else { throw Failure("\(file.name): file shrank while being read") }
-    return scratch.withUnsafeBytes { $0 }
+    return try scratch.withUnsafeBytes(body)
   }
 }
 

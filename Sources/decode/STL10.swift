@@ -34,13 +34,14 @@ final class STL10File: IndexedSource {
   var count: Int { file.count }
 
   func read(_ index: Int, into payload: UnsafeMutableRawBufferPointer) throws -> SourceRecord {
-    let record = try file.record(index)
     let side = Self.side
-    // Transpose each channel from column-major (as stored) to row-major.
-    for c in 0..<3 {
-      let plane = c * side * side
-      for x in 0..<side {
-        for y in 0..<side { payload[plane + y * side + x] = record[plane + x * side + y] }
+    try file.withRecord(index) { record in
+      // Transpose each channel from column-major (as stored) to row-major.
+      for c in 0..<3 {
+        let plane = c * side * side
+        for x in 0..<side {
+          for y in 0..<side { payload[plane + y * side + x] = record[plane + x * side + y] }
+        }
       }
     }
     let label = labels.map { Int32($0[index]) - 1 } ?? -1

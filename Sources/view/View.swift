@@ -1,6 +1,10 @@
 import ArgumentParser
 import Shared
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @main
 struct View: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -51,6 +55,9 @@ struct View: ParsableCommand {
   static func main() { runAsTool() }
 
   func run() throws {
+    guard input != "-" || isatty(0) == 0 else {
+      throw Failure("no stream on stdin (it is a terminal): pipe one in (decode fashion-mnist | view) or name a file", exitCode: ExitStatus.usage)
+    }
     let reader = try StreamReader(path: input)
     if let output {
       let sheet = try ContactSheet(schema: reader.schema, grouping: by, columns: columns, rows: rows, zoom: zoom)

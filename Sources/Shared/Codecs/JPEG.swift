@@ -8,6 +8,9 @@ public enum JPEG {
   /// Grey comes from the decoder's luma, as Pillow's `convert("L")` would give.
   /// (`tjDecompressHeader3`, `tjDecompress2`)
   public static func decode(_ bytes: [UInt8], channels requested: Int? = nil) throws -> Image {
+    if let requested, requested != 1 && requested != 3 {
+      throw Failure("JPEG decodes to 1 or 3 channels, not \(requested)", exitCode: ExitStatus.software)
+    }
     guard let handle = tjInitDecompress() else {
       throw Failure("cannot initialise TurboJPEG", exitCode: ExitStatus.software)
     }

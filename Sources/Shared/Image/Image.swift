@@ -51,7 +51,8 @@ public struct Image: Sendable, Equatable {
   }
 
   /// This image with `count` channels (1 or 3): grey is repeated into RGB, and RGB becomes
-  /// grey by ITU-R 601-2 luma, L = (299 R + 587 G + 114 B) / 1000, rounded, as Pillow does.
+  /// grey by ITU-R 601-2 luma, L = 0.299 R + 0.587 G + 0.114 B, in the 16-bit fixed point
+  /// Pillow's `convert("L")` uses, so the two agree exactly.
   public func converted(toChannels count: Int) -> Image {
     precondition(count == 1 || count == 3, "channel count must be 1 or 3")
     if count == channels { return self }
@@ -62,8 +63,8 @@ public struct Image: Sendable, Equatable {
     let grey = [UInt8](unsafeUninitializedCapacity: plane) { out, initialized in
       pixels.withUnsafeBufferPointer { p in
         for i in 0..<plane {
-          let sum = 299 * UInt32(p[i]) + 587 * UInt32(p[plane + i]) + 114 * UInt32(p[2 * plane + i])
-          out[i] = UInt8((sum + 500) / 1000)
+          let sum = 19595 * UInt32(p[i]) + 38470 * UInt32(p[plane + i]) + 7471 * UInt32(p[2 * plane + i])
+          out[i] = UInt8((sum + 0x8000) >> 16)
         }
       }
       initialized = plane
