@@ -317,6 +317,13 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} does not fit a double")
+    return value
+
+
 def _parse_meta(body, m, offset):
     raw = bytes(body[:m])
     try:
@@ -324,7 +331,8 @@ def _parse_meta(body, m, offset):
     except UnicodeDecodeError as e:
         raise StreamError(f"metadata is not valid UTF-8: {e}", offset) from None
     try:
-        meta = json.loads(text, parse_constant=_reject_constant)
+        # Refused as the Swift reader refuses them: NaN/Infinity and numbers beyond a double.
+        meta = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as e:
         raise StreamError(f"metadata is not valid JSON: {e}", offset) from None
     if not isinstance(meta, dict):

@@ -134,8 +134,10 @@ public final class StreamReader {
       guard allDims[layout.rank...].allSatisfy({ $0 == 0 }) else {
         throw failure("layout \(layout) uses \(layout.rank) dims but more are set: \(allDims)", at: frame.offset)
       }
+      // The element type means nothing without a payload (docs/FORMAT.md); keep it as u8,
+      // what writers put there, so that `cat` with a stream that put another type works.
       let schema = StreamSchema(
-        elementType: elementType, layout: layout, dims: Array(allDims[..<layout.rank]),
+        elementType: layout == .none ? .u8 : elementType, layout: layout, dims: Array(allDims[..<layout.rank]),
         fields: RecordFields(rawValue: bytes.littleEndian(at: 2, as: UInt16.self)),
         probabilityCount: Int(bytes.littleEndian(at: 4, as: UInt32.self)))
       if let problem = schema.problem() { throw failure(problem, at: frame.offset) }

@@ -38,9 +38,10 @@ public struct StreamSchema: Sendable, Equatable {
   /// Bytes in one record's payload.
   public var bytesPerRecord: Int { elementsPerRecord * elementType.size }
 
-  /// True when two schemas describe the same records; metadata may differ.
+  /// True when two schemas describe the same records; metadata may differ, and so may the
+  /// element type when there is no payload.
   public func hasSameRecords(as other: StreamSchema) -> Bool {
-    elementType == other.elementType && layout == other.layout && dims == other.dims
+    (elementType == other.elementType || layout == .none) && layout == other.layout && dims == other.dims
       && fields == other.fields && probabilityCount == other.probabilityCount
   }
 

@@ -30,6 +30,17 @@ public final class StreamWriter {
     id: Int64, label: Int32, view: Int32 = 0, split: Split? = nil, cluster: Int32 = -1,
     probabilities: UnsafeBufferPointer<Float>? = nil, payload: UnsafeRawBufferPointer
   ) throws {
+    // A record of the wrong size would make a frame whose body does not match its header.
+    guard payload.count == schema.bytesPerRecord else {
+      throw Failure(
+        "internal error: a record payload of \(payload.count) bytes for a stream of \(schema.bytesPerRecord)-byte records",
+        exitCode: ExitStatus.software)
+    }
+    if schema.fields.contains(.probs), probabilities?.count != schema.probabilityCount {
+      throw Failure(
+        "internal error: \(probabilities?.count ?? 0) probabilities for a stream with K = \(schema.probabilityCount)",
+        exitCode: ExitStatus.software)
+    }
     pending.append(
       id: id, label: label, view: view, split: split, cluster: cluster, probabilities: probabilities,
       payload: payload)
