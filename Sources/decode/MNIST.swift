@@ -55,27 +55,33 @@ struct IDXDataset {
   }
 }
 
-struct MNISTCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "mnist", abstract: "Decode MNIST (70,000 28×28 grey digits, 10 classes) from its IDX files.")
+/// A subcommand that decodes one `IDXDataset`.
+protocol IDXDatasetCommand: ParsableCommand {
+  static var dataset: IDXDataset { get }
+  var options: DatasetOptions { get }
+}
 
-  @OptionGroup var options: DatasetOptions
-
+extension IDXDatasetCommand {
   func run() throws {
-    try emitRecords(from: IDXDataset.mnist.source(options), selection: options.selection, common: options.common)
+    try emitRecords(from: Self.dataset.source(options), selection: options.selection, common: options.common)
   }
 }
 
-struct FashionMNISTCommand: ParsableCommand {
+struct MNISTCommand: IDXDatasetCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "mnist", abstract: "Decode MNIST (70,000 28×28 grey digits, 10 classes) from its IDX files.")
+  static let dataset = IDXDataset.mnist
+
+  @OptionGroup var options: DatasetOptions
+}
+
+struct FashionMNISTCommand: IDXDatasetCommand {
   static let configuration = CommandConfiguration(
     commandName: "fashion-mnist",
     abstract: "Decode Fashion-MNIST (70,000 28×28 grey clothing images, 10 classes) from its IDX files.")
+  static let dataset = IDXDataset.fashionMNIST
 
   @OptionGroup var options: DatasetOptions
-
-  func run() throws {
-    try emitRecords(from: IDXDataset.fashionMNIST.source(options), selection: options.selection, common: options.common)
-  }
 }
 
 struct IDXCommand: ParsableCommand {

@@ -64,11 +64,7 @@ final class ConcatenatedSource: SequentialSource {
   private var parts: [SequentialSource]
 
   init(_ parts: [SequentialSource]) throws {
-    precondition(!parts.isEmpty, "at least one part")
-    for part in parts.dropFirst() where !part.schema.hasSameRecords(as: parts[0].schema) {
-      throw Failure("parts of the dataset differ in shape: \(parts[0].schema.summary) and \(part.schema.summary)")
-    }
-    schema = parts[0].schema
+    schema = try sharedSchema(parts)
     self.parts = parts
   }
 
@@ -89,11 +85,7 @@ final class ConcatenatedIndexedSource: IndexedSource {
   let count: Int
 
   init(_ parts: [IndexedSource]) throws {
-    precondition(!parts.isEmpty, "at least one part")
-    for part in parts.dropFirst() where !part.schema.hasSameRecords(as: parts[0].schema) {
-      throw Failure("parts of the dataset differ in shape: \(parts[0].schema.summary) and \(part.schema.summary)")
-    }
-    schema = parts[0].schema
+    schema = try sharedSchema(parts)
     self.parts = parts
     var starts: [Int] = []
     var total = 0
@@ -110,4 +102,13 @@ final class ConcatenatedIndexedSource: IndexedSource {
     while starts[part] > index { part -= 1 }
     return try parts[part].read(index - starts[part], into: payload)
   }
+}
+
+/// The schema all `parts` share (the first one's metadata), or an error naming two that differ.
+private func sharedSchema(_ parts: [RecordSource]) throws -> StreamSchema {
+  precondition(!parts.isEmpty, "at least one part")
+  for part in parts.dropFirst() where !part.schema.hasSameRecords(as: parts[0].schema) {
+    throw Failure("parts of the dataset differ in shape: \(parts[0].schema.summary) and \(part.schema.summary)")
+  }
+  return parts[0].schema
 }
