@@ -51,6 +51,10 @@ struct CIFAROptions: ParsableArguments {
   @OptionGroup var selection: SelectionOptions
   @OptionGroup var common: CommonOptions
 
+  func validate() throws {
+    if split == .unlabeled { throw ValidationError("--split unlabeled: CIFAR has train and test parts only") }
+  }
+
   /// Locates `files` under the directory (or its `subfolder`), or the default folders.
   func locate(name: String, subfolder: String, files: [String], howToGet: String) throws -> [String] {
     let required = files.map { [$0, subfolder + "/" + $0] }
@@ -75,17 +79,13 @@ struct CIFAR10Command: ParsableCommand {
     let folder = String(paths[0].dropLast(batches[0].count))
     metadata.classes = readClassNames(folder + "batches.meta.txt")
       ?? ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-    var parts: [IndexedSource] = []
-    var firstId = 0
-    for (index, path) in paths.enumerated() {
+    let parts = paths.enumerated().map { index, path in
       let split: Split = index < 5 ? .train : .test
-      let part = try CIFARFile(
-        path: path, labelBytes: 1, labelOffset: 0, classCount: 10, split: split, firstId: firstId, metadata: metadata)
-      firstId += part.count
-      if options.split.includes(split) { parts.append(part) }
+      return (split, { firstId in
+        try CIFARFile(path: path, labelBytes: 1, labelOffset: 0, classCount: 10, split: split, firstId: firstId, metadata: metadata) as IndexedSource
+      })
     }
-    guard !parts.isEmpty else { throw ValidationError("cifar10 has no \(options.split.rawValue) split; use train, test or all") }
-    try emitRecords(from: ConcatenatedIndexedSource(parts), selection: options.selection, common: options.common)
+    try emitRecords(from: selectParts(parts, options.split), selection: options.selection, common: options.common)
   }
 }
 
@@ -108,16 +108,13 @@ struct CIFAR100Command: ParsableCommand {
     let folder = String(paths[0].dropLast("train.bin".count))
     metadata.classes = readClassNames(folder + (coarse ? "coarse_label_names.txt" : "fine_label_names.txt"))
     let classCount = coarse ? 20 : 100
-    var parts: [IndexedSource] = []
-    var firstId = 0
-    for (path, split) in zip(paths, [Split.train, .test]) {
-      let part = try CIFARFile(
-        path: path, labelBytes: 2, labelOffset: coarse ? 0 : 1, classCount: classCount, split: split,
-        firstId: firstId, metadata: metadata)
-      firstId += part.count
-      if options.split.includes(split) { parts.append(part) }
+    let parts = zip(paths, [Split.train, .test]).map { path, split in
+      (split, { firstId in
+        try CIFARFile(
+          path: path, labelBytes: 2, labelOffset: coarse ? 0 : 1, classCount: classCount, split: split,
+          firstId: firstId, metadata: metadata) as IndexedSource
+      })
     }
-    guard !parts.isEmpty else { throw ValidationError("cifar100 has no \(options.split.rawValue) split; use train, test or all") }
-    try emitRecords(from: ConcatenatedIndexedSource(parts), selection: options.selection, common: options.common)
+    try emitRecords(from: selectParts(parts, options.split), selection: options.selection, common: options.common)
   }
 }

@@ -3,9 +3,14 @@ import Shared
 
 /// Splits an input into lines, a block at a time (no allocation per line).
 final class LineReader {
+  /// Longest line accepted, so a file without newlines cannot fill memory.
+  static let maxLineBytes = 64 << 20
+
   let input: ByteInput
   private var block = [UInt8](repeating: 0, count: 1 << 20)
   private var start = 0
+  /// Where the search for the next newline resumes: bytes before it hold none.
+  private var scanned = 0
   private var end = 0
   private var finished = false
   /// 1-based number of the line last returned.
@@ -15,15 +20,17 @@ final class LineReader {
     self.input = input
   }
 
-  /// Calls `body` with the next line (without its newline or carriage return); false at the end.
+  /// Calls `body` with the next line (without its newline or carriage return); nil at the end.
   func next<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
     while true {
-      if let newline = block[start..<end].firstIndex(of: 0x0A) {
+      if let newline = block[scanned..<end].firstIndex(of: 0x0A) {
         let lineStart = start
         start = newline + 1
+        scanned = start
         lineNumber += 1
         return try line(lineStart, newline, body)
       }
+      scanned = end
       if finished {
         guard start < end else { return nil }
         let lineStart = start
@@ -31,12 +38,16 @@ final class LineReader {
         lineNumber += 1
         return try line(lineStart, end, body)
       }
+      guard end - start <= LineReader.maxLineBytes else {
+        throw Failure("\(input.name):\(lineNumber + 1): line longer than \(LineReader.maxLineBytes >> 20) MiB")
+      }
       // Move the partial line to the front and read more, growing the block for long lines.
-      let partial = end - start
       if start > 0 {
+        let partial = end - start
         block.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: $0.baseAddress! + start, byteCount: partial) }
-        start = 0
+        scanned -= start
         end = partial
+        start = 0
       }
       if end == block.count { block += [UInt8](repeating: 0, count: block.count) }
       let got = try block.withUnsafeMutableBytes { try input.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[end...])) }
@@ -66,8 +77,9 @@ final class CSVSource: SequentialSource {
   private let name: String
 
   init(path: String, dims: [Int]?, elementType: ElementType, split: Split?) throws {
-    name = path
-    lines = LineReader(try openInput(path: path))
+    let input = try openInput(path: path)
+    name = input.name
+    lines = LineReader(input)
     self.split = split
     // Read the first data line now: it fixes the number of columns.
     var first: [Double]?
@@ -81,25 +93,27 @@ final class CSVSource: SequentialSource {
         // is a record with a typo, which must not vanish silently.
         let firstField = line.prefix { $0 != "," }
         guard lines.lineNumber == 1, Array(firstField.utf8).withUnsafeBufferPointer({ CSVSource.number($0) }) == nil else {
-          throw Failure("\(path):\(lines.lineNumber): not a number in: \(line.prefix(60))")
+          throw Failure("\(name):\(lines.lineNumber): not a number in: \(line.prefix(60))")
         }
         header = line
       }
     }
-    guard let first else { throw Failure("\(path): no records\(header == nil ? "" : " after the header line")") }
+    guard let first else { throw Failure("\(name): no records\(header == nil ? "" : " after the header line")") }
     let columns = first.count - 1
-    guard columns >= 1 else { throw Failure("\(path):\(lines.lineNumber): a record needs a label and at least one value") }
-    let shape = try dims ?? CSVSource.defaultDims(columns)
-    guard shape.reduce(1, *) == columns else {
-      throw Failure("\(path): --shape \(shape.map(String.init).joined(separator: "x")) has \(shape.reduce(1, *)) values but records have \(columns)", exitCode: ExitStatus.usage)
-    }
+    guard columns >= 1 else { throw Failure("\(name):\(lines.lineNumber): a record needs a label and at least one value") }
+    let shape = dims ?? CSVSource.defaultDims(columns)
     var metadata = Metadata()
-    metadata.dataset = path.split(separator: "/").last.map(String.init)
+    metadata.dataset = datasetName(fromPath: path)
     if elementType == .u8 { metadata.range = 0...255 }
     schema = StreamSchema(
       elementType: elementType, layout: shape.count == 3 ? .chw : .vector, dims: shape,
       fields: split == nil ? [] : .split, metadata: metadata)
-    if let problem = schema.problem() { throw Failure("\(path): \(problem)") }
+    if let problem = schema.problem() { throw Failure("\(name): --shape: \(problem)", exitCode: ExitStatus.usage) }
+    guard schema.elementsPerRecord == columns else {
+      throw Failure(
+        "\(name): --shape \(shape.map(String.init).joined(separator: "x")) has \(schema.elementsPerRecord) values but records have \(columns)",
+        exitCode: ExitStatus.usage)
+    }
     pending = first
   }
 
@@ -181,9 +195,17 @@ final class CSVSource: SequentialSource {
         payload[i - 1] = byte
       }
     case .f16:
-      for i in 1..<row.count { payload.storeBytes(of: Float16(row[i]), toByteOffset: (i - 1) * 2, as: Float16.self) }
+      for i in 1..<row.count {
+        let value = Float16(row[i])
+        guard value.isFinite else { throw Failure("\(place): value \(row[i]) in column \(i + 1) is beyond f16's range; use --dtype f32") }
+        payload.storeBytes(of: value, toByteOffset: (i - 1) * 2, as: Float16.self)
+      }
     case .f32:
-      for i in 1..<row.count { payload.storeBytes(of: Float(row[i]), toByteOffset: (i - 1) * 4, as: Float.self) }
+      for i in 1..<row.count {
+        let value = Float(row[i])
+        guard value.isFinite else { throw Failure("\(place): value \(row[i]) in column \(i + 1) is beyond f32's range") }
+        payload.storeBytes(of: value, toByteOffset: (i - 1) * 4, as: Float.self)
+      }
     }
     defer { index += 1 }
     return SourceRecord(id: Int64(index), label: label, split: split)
@@ -195,9 +217,7 @@ struct ShapeArgument: ExpressibleByArgument {
   var dims: [Int]
 
   init?(argument: String) {
-    let parts = argument.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-    guard (1...3).contains(parts.count), parts.allSatisfy({ ($0 ?? 0) >= 1 }) else { return nil }
-    let values = parts.map { $0! }
+    guard let values = parseDimensions(argument, allowed: 1...3) else { return nil }
     dims = values.count == 2 ? [1] + values : values
   }
 }

@@ -68,3 +68,8 @@ final class RecordBlockReader {
     return true
   }
 }
+
+/// A dataset name for files decoded by path: the file name.
+func datasetName(fromPath path: String) -> String {
+  path == "-" ? "stdin" : path.split(separator: "/").last.map(String.init) ?? path
+}

@@ -12,7 +12,6 @@ func emitRecords(from source: RecordSource, selection: SelectionOptions, common:
   let output = try common.openOutput()
   let writer = try StreamWriter(output, schema: schema)
   try writer.writeHeader()
-  let progress = Progress(tool: "decode", quiet: common.quiet)
   var payload = [UInt8](repeating: 0, count: schema.bytesPerRecord)
   let limit = selection.limit ?? .max
   let shard = selection.shard
@@ -26,6 +25,7 @@ func emitRecords(from source: RecordSource, selection: SelectionOptions, common:
     if emitted & 1023 == 0 { progress.update(emitted) }
   }
 
+  var progress = Progress(tool: "decode", quiet: common.quiet)
   if let sequential = source as? SequentialSource, !selection.shuffle {
     var position = 0
     while emitted < limit,
@@ -43,6 +43,8 @@ func emitRecords(from source: RecordSource, selection: SelectionOptions, common:
     } else {
       preconditionFailure("a record source is sequential or indexed")
     }
+    let selected = (indexed.count - shard.index + shard.count - 1) / shard.count
+    progress = Progress(tool: "decode", total: min(limit, max(0, selected)), quiet: common.quiet)
     var order = Array(0..<indexed.count)
     if selection.shuffle {
       var random = SplitMix64(seed: common.seed)

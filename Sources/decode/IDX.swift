@@ -62,6 +62,13 @@ final class IDXSource: SequentialSource {
     if elementType == .u8 && schema.metadata.range == nil { schema.metadata.range = 0...255 }
     self.schema = schema
     count = header.dims[0]
+    // An uncompressed file can be checked against its header before anything is allocated.
+    if !(input is GzipInput), let size = try FileInput(path: imagesPath).regularFileSize {
+      let (payload, overflow) = count.multipliedReportingOverflow(by: schema.bytesPerRecord)
+      guard !overflow, header.byteCount + payload <= size else {
+        throw Failure("\(imagesPath): header promises \(count) records of \(schema.bytesPerRecord) bytes, but the file has \(size) bytes")
+      }
+    }
     images = RecordBlockReader(input, recordSize: schema.bytesPerRecord)
     self.split = split
     self.firstId = firstId

@@ -13,7 +13,9 @@ final class ImageFilesSource: IndexedSource {
   private let resizes: Bool
 
   init(files: [(path: String, label: Int32)], classes: [String]?, size: (height: Int, width: Int)?, channels: Int?, fit: FitMode, split: Split?) throws {
-    guard let first = files.first else { throw Failure("no PNG or JPEG files found", exitCode: ExitStatus.noInput) }
+    guard let first = files.first else {
+      throw Failure("no PNG or JPEG files found (by their .png, .jpg or .jpeg names)", exitCode: ExitStatus.noInput)
+    }
     self.files = files
     self.split = split
     self.fit = fit
@@ -57,7 +59,7 @@ final class ImageFilesSource: IndexedSource {
       if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
         image = try PNG.decode(bytes)
       } else if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
-        image = try JPEG.decode(bytes, channels: channels)
+        image = try JPEG.decode(bytes)
       } else {
         throw Failure("not a PNG or JPEG file")
       }
@@ -74,11 +76,8 @@ struct SizeArgument: ExpressibleByArgument {
   var width: Int
 
   init?(argument: String) {
-    let parts = argument.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-    guard (1...2).contains(parts.count), let height = parts[0], let width = parts.last!, height >= 1, width >= 1,
-      height <= StreamFormat.maxDimension, width <= StreamFormat.maxDimension
-    else { return nil }
-    (self.height, self.width) = (height, width)
+    guard let dims = parseDimensions(argument, allowed: 1...2) else { return nil }
+    (height, width) = (dims[0], dims.last!)
   }
 }
 
@@ -117,6 +116,9 @@ struct ImagesCommand: ParsableCommand {
 
   func validate() throws {
     if let channels, channels != 1 && channels != 3 { throw ValidationError("--channels must be 1 or 3, not \(channels)") }
+    if let size, (channels ?? 3) * size.height * size.width > StreamFormat.maxRecordBytes {
+      throw ValidationError("--size \(size.height)x\(size.width) makes records above the format's \(StreamFormat.maxRecordBytes >> 20) MiB")
+    }
     if inputs.isEmpty { throw ValidationError("give a folder or image files") }
   }
 
@@ -155,6 +157,12 @@ func listImageFiles(_ inputs: [String]) throws -> ([(path: String, label: Int32)
     let subfolders = ((try? manager.contentsOfDirectory(atPath: folder)) ?? [])
       .filter { !$0.hasPrefix(".") && isDirectory(folder + "/" + $0) }.sorted()
     if !subfolders.isEmpty {
+      let loose = try images(in: folder)
+      guard loose.isEmpty else {
+        throw Failure(
+          "\(folder) holds both class folders and images (\(loose[0].split(separator: "/").last!)); move the images into a class folder, or list them",
+          exitCode: ExitStatus.usage)
+      }
       var files: [(String, Int32)] = []
       for (label, name) in subfolders.enumerated() {
         files += try images(in: folder + "/" + name).map { ($0, Int32(label)) }

@@ -11,6 +11,10 @@ struct DatasetOptions: ParsableArguments {
 
   @OptionGroup var selection: SelectionOptions
   @OptionGroup var common: CommonOptions
+
+  func validate() throws {
+    if split == .unlabeled { throw ValidationError("--split unlabeled: this dataset has train and test parts only") }
+  }
 }
 
 /// A dataset distributed as four IDX files, as MNIST and Fashion-MNIST are.
@@ -50,7 +54,6 @@ struct IDXDataset {
     if options.split.includes(.test) {
       parts.append(try IDXSource(images: files[2], labels: files[3], split: .test, firstId: train.recordCount, metadata: metadata))
     }
-    guard !parts.isEmpty else { throw ValidationError("\(name) has no \(options.split.rawValue) split; use train, test or all") }
     return try ConcatenatedSource(parts)
   }
 }
@@ -103,7 +106,7 @@ struct IDXCommand: ParsableCommand {
 
   func run() throws {
     var metadata = Metadata()
-    metadata.dataset = images.split(separator: "/").last.map(String.init)
+    metadata.dataset = datasetName(fromPath: images)
     let source = try IDXSource(images: images, labels: labels, split: split?.split, metadata: metadata)
     try emitRecords(from: source, selection: selection, common: common)
   }

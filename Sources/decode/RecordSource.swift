@@ -112,3 +112,22 @@ private func sharedSchema(_ parts: [RecordSource]) throws -> StreamSchema {
   }
   return parts[0].schema
 }
+
+/// The parts of a dataset that `split` selects, one after another, with ids numbered on
+/// through every part in order (so a record's id never depends on --split). Each part is
+/// made from the id of its first record; parts after the last selected one are not opened.
+func selectParts(_ parts: [(split: Split, open: (_ firstId: Int) throws -> IndexedSource)], _ split: SplitChoice) throws
+  -> IndexedSource
+{
+  guard let last = parts.lastIndex(where: { split.includes($0.split) }) else {
+    throw Failure("this dataset has no \(split.rawValue) part", exitCode: ExitStatus.usage)
+  }
+  var selected: [IndexedSource] = []
+  var firstId = 0
+  for part in parts[...last] {
+    let source = try part.open(firstId)
+    firstId += source.count
+    if split.includes(part.split) { selected.append(source) }
+  }
+  return try ConcatenatedIndexedSource(selected)
+}

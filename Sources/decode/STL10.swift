@@ -77,17 +77,13 @@ struct STL10Command: ParsableCommand {
     metadata.range = 0...255
     metadata.classes = (try? locate("class_names.txt")).flatMap(readClassNames)
       ?? ["airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey", "ship", "truck"]
-    var selected: [IndexedSource] = []
-    var firstId = 0
-    // Train and test are opened even when not selected: their counts number the ids of
-    // the parts after them. Nothing follows the unlabeled part.
-    for part in parts where split.includes(part.split) || part.split != .unlabeled {
-      let source = try STL10File(
-        images: locate(part.images), labels: part.labels.map(locate), split: part.split, firstId: firstId,
-        metadata: metadata)
-      firstId += source.count
-      if split.includes(part.split) { selected.append(source) }
+    let sources = parts.map { part in
+      (part.split, { firstId in
+        try STL10File(
+          images: locate(part.images), labels: part.labels.map(locate), split: part.split, firstId: firstId,
+          metadata: metadata) as IndexedSource
+      })
     }
-    try emitRecords(from: ConcatenatedIndexedSource(selected), selection: selection, common: common)
+    try emitRecords(from: selectParts(sources, split), selection: selection, common: common)
   }
 }

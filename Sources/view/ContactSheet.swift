@@ -15,21 +15,24 @@ final class ContactSheet {
   private var tiles: [Int64: [[Float]]] = [:]
   private var ungrouped: [[Float]] = []
 
-  init(schema: StreamSchema, grouping: SheetGrouping?, columns: Int, rows: Int, zoom: Int) throws {
+  private let inputName: String
+
+  init(schema: StreamSchema, inputName: String, grouping: SheetGrouping?, columns: Int, rows: Int, zoom: Int) throws {
     guard schema.layout == .chw else {
-      throw Failure("view -o draws images, but the stream holds \(schema.summary)", exitCode: ExitStatus.dataError)
+      throw Failure("\(inputName): view -o draws images, but the stream holds \(schema.summary)", exitCode: ExitStatus.dataError)
     }
     guard schema.dims[0] == 1 || schema.dims[0] == 3 else {
-      throw Failure("view -o draws grey or RGB images, but records have \(schema.dims[0]) channels")
+      throw Failure("\(inputName): view -o draws grey or RGB images, but records have \(schema.dims[0]) channels")
     }
     if grouping == .cluster && !schema.fields.contains(.cluster) {
-      throw Failure("--by cluster: the stream has no cluster field (run cluster first)", exitCode: ExitStatus.usage)
+      throw Failure("\(inputName): --by cluster, but the stream has no cluster field (run cluster first)", exitCode: ExitStatus.usage)
     }
     let tileBytes = schema.elementsPerRecord * zoom * zoom
     guard tileBytes * columns * rows <= 1 << 28 else {
       throw Failure("the sheet would exceed 256 MiB: use fewer --rows, --columns or a smaller --zoom", exitCode: ExitStatus.usage)
     }
     self.schema = schema
+    self.inputName = inputName
     self.grouping = grouping
     self.columns = columns
     self.rows = rows
@@ -45,7 +48,7 @@ final class ContactSheet {
       switch grouping {
       case nil:
         guard ungrouped.count < rows * columns else { return }
-        ungrouped.append(values(of: batch, index))
+        ungrouped.append(batch.payloadValues(of: index, schema: schema))
         continue
       case .label: key = Int64(batch.labels[index])
       case .cluster: key = Int64(batch.clusters![index])
@@ -59,18 +62,7 @@ final class ContactSheet {
         }
         tiles[key] = []
       }
-      if tiles[key]!.count < columns { tiles[key]!.append(values(of: batch, index)) }
-    }
-  }
-
-  private func values(of batch: RecordBatch, _ index: Int) -> [Float] {
-    let count = schema.elementsPerRecord
-    return batch.payload.withUnsafeBytes { bytes in
-      switch schema.elementType {
-      case .u8: return bytes.bindMemory(to: UInt8.self)[index * count..<(index + 1) * count].map { Float($0) }
-      case .f16: return bytes.bindMemory(to: Float16.self)[index * count..<(index + 1) * count].map { Float($0) }
-      case .f32: return Array(bytes.bindMemory(to: Float.self)[index * count..<(index + 1) * count])
-      }
+      if tiles[key]!.count < columns { tiles[key]!.append(batch.payloadValues(of: index, schema: schema)) }
     }
   }
 
@@ -79,7 +71,7 @@ final class ContactSheet {
     let grid: [[[Float]]] = grouping == nil
       ? stride(from: 0, to: ungrouped.count, by: columns).map { Array(ungrouped[$0..<min($0 + columns, ungrouped.count)]) }
       : tiles.keys.sorted().map { tiles[$0]! }
-    guard !grid.isEmpty else { throw Failure("the stream has no records to draw") }
+    guard !grid.isEmpty else { throw Failure("\(inputName): no records to draw") }
     let (channels, height, width) = (schema.dims[0], schema.dims[1] * zoom, schema.dims[2] * zoom)
     let gap = 1
     let sheetWidth = columns * (width + gap) - gap
@@ -88,15 +80,19 @@ final class ContactSheet {
       channels: channels, height: sheetHeight, width: sheetWidth,
       pixels: [UInt8](repeating: 64, count: channels * sheetHeight * sheetWidth))
     let toByte = byteMapping(grid)
-    for (row, tilesInRow) in grid.enumerated() {
-      for (column, tile) in tilesInRow.enumerated() {
-        let top = row * (height + gap)
-        let left = column * (width + gap)
-        for c in 0..<channels {
-          for y in 0..<height {
-            for x in 0..<width {
-              let value = tile[(c * schema.dims[1] + y / zoom) * schema.dims[2] + x / zoom]
-              sheet.pixels[(c * sheetHeight + top + y) * sheetWidth + left + x] = toByte(value)
+    let (tileHeight, tileWidth) = (schema.dims[1], schema.dims[2])
+    sheet.pixels.withUnsafeMutableBufferPointer { out in
+      for (row, tilesInRow) in grid.enumerated() {
+        for (column, tile) in tilesInRow.enumerated() {
+          let top = row * (height + gap)
+          let left = column * (width + gap)
+          tile.withUnsafeBufferPointer { values in
+            for c in 0..<channels {
+              for y in 0..<height {
+                let valueRow = values.baseAddress! + (c * tileHeight + y / zoom) * tileWidth
+                let outRow = out.baseAddress! + (c * sheetHeight + top + y) * sheetWidth + left
+                for x in 0..<width { outRow[x] = toByte(valueRow[x / zoom]) }
+              }
             }
           }
         }

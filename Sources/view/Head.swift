@@ -2,7 +2,7 @@ import Shared
 
 /// `view --head N`: one line per record, `id label [view] [split] [cluster] [probs] : values`.
 /// Long payloads show their first 16 values and how many more there are.
-func printHead(_ reader: StreamReader, count: Int) throws {
+func printHead(_ reader: StreamReader, count: Int, to text: TextOutput) throws {
   let schema = reader.schema
   var header = ["id", "label"]
   if schema.fields.contains(.view) { header.append("view") }
@@ -10,7 +10,7 @@ func printHead(_ reader: StreamReader, count: Int) throws {
   if schema.fields.contains(.cluster) { header.append("cluster") }
   if schema.fields.contains(.probs) { header.append("probs") }
   if schema.layout != .none { header.append(": values (\(schema.summary))") }
-  print(header.joined(separator: "\t"))
+  try text.line(header.joined(separator: "\t"))
   var printed = 0
   let shown = min(16, schema.elementsPerRecord)
   while printed < count, let batch = try reader.next() {
@@ -24,18 +24,11 @@ func printHead(_ reader: StreamReader, count: Int) throws {
         fields.append(probabilities[i * k..<(i + 1) * k].map { format(Double($0)) }.joined(separator: ","))
       }
       if schema.layout != .none {
-        let start = i * schema.elementsPerRecord
-        let values: [String] = batch.payload.withUnsafeBytes { bytes in
-          switch schema.elementType {
-          case .u8: return bytes.bindMemory(to: UInt8.self)[start..<start + shown].map { "\($0)" }
-          case .f16: return bytes.bindMemory(to: Float16.self)[start..<start + shown].map { format(Double($0)) }
-          case .f32: return bytes.bindMemory(to: Float.self)[start..<start + shown].map { format(Double($0)) }
-          }
-        }
+        let values = batch.payloadValues(of: i, schema: schema, count: shown).map { format(Double($0)) }
         let more = schema.elementsPerRecord - shown
         fields.append(": " + values.joined(separator: " ") + (more > 0 ? " … (+\(more))" : ""))
       }
-      print(fields.joined(separator: "\t"))
+      try text.line(fields.joined(separator: "\t"))
     }
     printed += min(batch.count, count - printed)
   }

@@ -24,7 +24,7 @@ struct View: ParsableCommand {
   @Flag(help: "Print the same as --info as one JSON object (keys records, dtype, layout, shape, labels, …).")
   var json = false
 
-  @Option(name: .shortAndLong, help: ArgumentHelp("Draw a contact sheet of the images into this PNG file.", valueName: "sheet.png"))
+  @Option(name: .shortAndLong, help: ArgumentHelp("Draw a contact sheet of the images into this PNG file (- for stdout).", valueName: "sheet.png"))
   var output: String?
 
   @Option(help: "With -o: put each group in its own row: label, cluster or view (records of one id).")
@@ -60,18 +60,28 @@ struct View: ParsableCommand {
     }
     let reader = try StreamReader(path: input)
     if let output {
-      let sheet = try ContactSheet(schema: reader.schema, grouping: by, columns: columns, rows: rows, zoom: zoom)
+      let sheet = try ContactSheet(
+        schema: reader.schema, inputName: reader.input.name, grouping: by, columns: columns, rows: rows, zoom: zoom)
       while let batch = try reader.next(), !sheet.isFull { try sheet.add(batch) }
-      let file = try AtomicFileOutput(path: output)
-      try file.write(PNG.encode(sheet.render()))
-      try file.commit()
-    } else if let head {
-      try printHead(reader, count: head)
+      let png = try PNG.encode(sheet.render())
+      if output == "-" {
+        try FileOutput(standardOutput: ()).write(png)
+      } else {
+        let file = try AtomicFileOutput(path: output)
+        try file.write(png)
+        try file.commit()
+      }
+      return
+    }
+    let text = TextOutput()
+    if let head {
+      try printHead(reader, count: head, to: text)
     } else {
       var statistics = StreamStatistics(schema: reader.schema)
       while let batch = try reader.next() { statistics.add(batch) }
-      print(json ? statistics.json(name: reader.input.name) : statistics.text(name: reader.input.name))
+      try text.line(json ? statistics.json(name: reader.input.name) : statistics.text(name: reader.input.name))
     }
+    try text.flush()
   }
 }
 

@@ -78,15 +78,17 @@ import Testing
     let pixels = [UInt8](repeating: 9, count: 3 * 2 * 2)
     let whole = Self.idx(type: 0x08, dims: [3, 2, 2], data: pixels)
 
-    // Data ends after one and a half records: the header promised 3.
+    // An uncompressed file shorter than its header promises is refused on opening.
     let short = try folder.write("short.idx", Array(whole.dropLast(6)))
-    let source = try IDXSource(images: short, labels: nil, split: nil, metadata: Metadata())
-    let message = failureMessage { _ = try readAll(source) }
-    #expect(message?.hasPrefix(short + ": ") == true, "\(message ?? "")")
-    #expect(message?.contains("ends") == true, "\(message ?? "")")
+    #expect(failureMessage { _ = try IDXSource(images: short, labels: nil, split: nil, metadata: Metadata()) }
+      == "\(short): header promises 3 records of 4 bytes, but the file has 22 bytes")
 
-    // Data ends exactly after one whole record.
-    let one = try folder.write("one.idx", Array(whole.dropLast(8)))
+    // A gzipped one is found short while streaming: inside a record, or after a whole one.
+    let shortGzip = try folder.writeGzipped("short.idx.gz", Array(whole.dropLast(6)))
+    let message = failureMessage { _ = try readAll(IDXSource(images: shortGzip, labels: nil, split: nil, metadata: Metadata())) }
+    #expect(message?.hasPrefix(shortGzip + ": ") == true, "\(message ?? "")")
+    #expect(message?.contains("ends") == true, "\(message ?? "")")
+    let one = try folder.writeGzipped("one.idx.gz", Array(whole.dropLast(8)))
     #expect(failureMessage { _ = try readAll(IDXSource(images: one, labels: nil, split: nil, metadata: Metadata())) }
       == "\(one): file ends after 1 of 3 records")
 

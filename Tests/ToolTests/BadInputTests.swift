@@ -31,6 +31,27 @@ import Testing
     try expectFailure("decode", ["csv", "/nonexistent.csv"], status: 66, "/nonexistent.csv: cannot open")
   }
 
+  @Test func oversizedShapesAndSizesAreUsageErrors() throws {
+    try expectFailure("decode", ["csv", "-", "--shape", "16777216x16777216x16777216"], input: Data("1,2\n".utf8), status: 64, "--shape")
+    let result = try ToolRunner.run("decode", ["images", sharedData("png/pngsuite"), "--size", "16384x16384", "--channels", "3"])
+    #expect(result.status == 64 && result.stderr.contains("--size 16384x16384"), "\(result.stderr)")
+  }
+
+  @Test func mixedFolderIsRefused() throws {
+    let folder = try ToolRunner.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try FileManager.default.createDirectory(at: folder.appendingPathComponent("cats"), withIntermediateDirectories: true)
+    for name in ["cats/a.png", "loose.png"] {
+      try FileManager.default.copyItem(atPath: sharedData("png/pngsuite/basn0g08.png"), toPath: folder.appendingPathComponent(name).path)
+    }
+    try expectFailure("decode", ["images", folder.path, "-q"], status: 64, "holds both class folders and images (loose.png)")
+  }
+
+  @Test func fullDiskIsAnError() throws {
+    let result = try ToolRunner.shell("decode fashion-mnist --limit 5 -q | view --head 5 > /dev/full")
+    #expect(result.status == 74 && result.stderr.contains("view: <stdout>: write failed"), "\(result.stderr)")
+  }
+
   @Test func badArgumentsAreUsageErrors() throws {
     let result = try ToolRunner.run("decode", ["fashion-mnist", "--shard", "3/3"])
     #expect(result.status == 64, "\(result.stderr)")

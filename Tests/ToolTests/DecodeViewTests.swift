@@ -27,6 +27,12 @@ import Testing
     #expect(String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "10000")
   }
 
+  @Test func gzipIsRecognisedOnStdin() throws {
+    let result = try ToolRunner.shell("decode idx - --limit 3 -q < \"$0\" | view --json", ["/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.jsonObject["records"] as? Int == 3)
+  }
+
   @Test func shuffleIsReproducible() throws {
     let a = try ToolRunner.shell("decode fashion-mnist --split test --shuffle --seed 3 --limit 50 -q | view --head 50")
     let b = try ToolRunner.shell("decode fashion-mnist --split test --shuffle --seed 3 --limit 50 -q | view --head 50")

@@ -324,6 +324,14 @@ def _finite_float(text):
     return value
 
 
+def _unique_keys(pairs):
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        duplicate = next(k for k in keys if keys.count(k) > 1)
+        raise ValueError(f"duplicate key {duplicate!r}")
+    return dict(pairs)
+
+
 def _parse_meta(body, m, offset):
     raw = bytes(body[:m])
     try:
@@ -332,7 +340,8 @@ def _parse_meta(body, m, offset):
         raise StreamError(f"metadata is not valid UTF-8: {e}", offset) from None
     try:
         # Refused as the Swift reader refuses them: NaN/Infinity and numbers beyond a double.
-        meta = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        meta = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
+                          object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError) as e:
         raise StreamError(f"metadata is not valid JSON: {e}", offset) from None
     if not isinstance(meta, dict):

@@ -38,11 +38,20 @@ extension ParsableCommand {
     }
   }
 
-  /// This invocation as one string, for the `history` metadata key.
+  /// This invocation as one string, for the `history` metadata key; a very long command
+  /// line (a shell glob over many files) keeps its first 4 KiB and says how much is left out.
   public static var invocation: String {
     let arguments = CommandLine.arguments
     let name = arguments.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? "unsup"
-    return ([name] + arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
+    var text = name
+    for (index, argument) in arguments.dropFirst().enumerated() {
+      if text.utf8.count > 4096 {
+        text += " … (\(arguments.count - 1 - index) more arguments)"
+        break
+      }
+      text += " " + shellQuoted(argument)
+    }
+    return text
   }
 }
 

@@ -69,11 +69,11 @@ public final class GzipInput: ByteInput {
 }
 
 /// Opens `path` for reading (`-` for stdin), inflating it on the fly if it is gzip
-/// compressed (recognised by its first two bytes, 1f 8b, on regular files).
+/// compressed (recognised by its first two bytes, 1f 8b, on files and pipes alike).
 public func openInput(path: String) throws -> ByteInput {
   let file = try FileInput(path: path)
-  guard file.regularFileSize != nil else { return file }
   var magic: [UInt8] = [0, 0]
-  let got = try magic.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
-  return got == 2 && magic == [0x1F, 0x8B] ? try GzipInput(file) : file
+  let got = try magic.withUnsafeMutableBytes { try file.readFully(into: $0) }
+  let input = PrefixedInput(prefix: Array(magic[..<got]), then: file)
+  return got == 2 && magic == [0x1F, 0x8B] ? try GzipInput(input) : input
 }

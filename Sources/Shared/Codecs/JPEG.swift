@@ -4,13 +4,11 @@ import CTurboJPEG
 /// value, never by longjmp.
 public enum JPEG {
   /// Decodes baseline, progressive and arithmetic-coded 8-bit JPEGs to grey (1 channel)
-  /// or RGB (3 channels): the file's own colour count unless `channels` asks otherwise.
-  /// Grey comes from the decoder's luma, as Pillow's `convert("L")` would give.
+  /// for greyscale files and RGB (3 channels) for colour ones; `Image.converted` gives
+  /// other channel counts, with the one luma formula the PNG path uses too.
+  /// Corrupt data the decoder would only warn about is refused, not decoded to a guess.
   /// (`tjDecompressHeader3`, `tjDecompress2`)
-  public static func decode(_ bytes: [UInt8], channels requested: Int? = nil) throws -> Image {
-    if let requested, requested != 1 && requested != 3 {
-      throw Failure("JPEG decodes to 1 or 3 channels, not \(requested)", exitCode: ExitStatus.software)
-    }
+  public static func decode(_ bytes: [UInt8]) throws -> Image {
     guard let handle = tjInitDecompress() else {
       throw Failure("cannot initialise TurboJPEG", exitCode: ExitStatus.software)
     }
@@ -22,7 +20,10 @@ public enum JPEG {
     try check(handle, bytes.withUnsafeBufferPointer { data in
       tjDecompressHeader3(handle, data.baseAddress, UInt(data.count), &width, &height, &subsampling, &colorspace)
     })
-    let channels = requested ?? (colorspace == Int32(TJCS_GRAY.rawValue) ? 1 : 3)
+    if colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue) {
+      throw Failure("CMYK JPEGs are not supported (convert to RGB first)")
+    }
+    let channels = colorspace == Int32(TJCS_GRAY.rawValue) ? 1 : 3
     guard Int(width) * Int(height) <= Int(UNSUP_MAX_JPEG_PIXELS) else {
       throw Failure("JPEG of \(width)×\(height) pixels is larger than this decoder accepts")
     }

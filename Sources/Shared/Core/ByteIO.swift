@@ -110,13 +110,6 @@ public final class FileInput: ByteInput {
     ownsDescriptor = true
   }
 
-  /// Standard input.
-  public init(standardInput: Void) {
-    name = "<stdin>"
-    descriptor = 0
-    ownsDescriptor = false
-  }
-
   deinit {
     if ownsDescriptor { close(descriptor) }
   }
@@ -181,6 +174,27 @@ public final class MemoryInput: ByteInput {
   }
 }
 
+/// Bytes already read from an input (to look at its first bytes), then the rest of it.
+public final class PrefixedInput: ByteInput {
+  private var prefix: [UInt8]
+  private let source: ByteInput
+
+  public init(prefix: [UInt8], then source: ByteInput) {
+    self.prefix = prefix
+    self.source = source
+  }
+
+  public var name: String { source.name }
+
+  public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    guard !prefix.isEmpty else { return try source.read(into: buffer) }
+    let count = min(buffer.count, prefix.count)
+    prefix.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: count) }
+    prefix.removeFirst(count)
+    return count
+  }
+}
+
 /// A destination for bytes.
 public protocol ByteOutput: AnyObject {
   var name: String { get }
@@ -222,27 +236,38 @@ public final class FileOutput: ByteOutput {
 }
 
 /// A file written atomically: bytes go to a temporary file beside `path`, which replaces
-/// `path` only on `commit()`. If the writer is dropped without committing, the temporary
-/// file is removed and `path` is untouched.
+/// `path` only on `commit()`. If the writer is dropped without committing, or the tool is
+/// interrupted (SIGINT, SIGTERM, SIGHUP), the temporary file is removed and `path` is
+/// untouched.
 public final class AtomicFileOutput: ByteOutput {
   public let name: String
   private let temporaryPath: String
   private let output: FileOutput
   private var finished = false
 
-  /// Creates the temporary file; `-` is refused (use `FileOutput` for stdout).
+  /// Creates the temporary file, with a name no other run can take (O_EXCL).
   public init(path: String) throws {
+    precondition(path != "-", "standard output is not a file to replace")
     name = path
-    temporaryPath = path + ".tmp-\(getpid())"
-    let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    var random = SystemRandomNumberGenerator()
+    var candidate = ""
+    var fd: Int32 = -1
+    for _ in 0..<16 {
+      candidate = path + ".tmp-" + String(random.next() as UInt64, radix: 36)
+      fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+      if fd >= 0 || errno != EEXIST { break }
+    }
     guard fd >= 0 else { throw IOFailure.cannotCreate(path: path, errno: errno) }
+    temporaryPath = candidate
     output = FileOutput(descriptor: fd, name: path)
+    TemporaryFiles.register(candidate)
   }
 
   deinit {
     if !finished {
       close(output.descriptor)
       unlink(temporaryPath)
+      TemporaryFiles.unregister(temporaryPath)
     }
   }
 
@@ -253,6 +278,7 @@ public final class AtomicFileOutput: ByteOutput {
   /// Flushes to disk and renames the temporary file over `path`.
   public func commit() throws {
     finished = true
+    TemporaryFiles.unregister(temporaryPath)
     let failed = fsync(output.descriptor) != 0 ? errno : 0
     close(output.descriptor)
     if failed != 0 {
@@ -264,6 +290,29 @@ public final class AtomicFileOutput: ByteOutput {
       unlink(temporaryPath)
       throw IOFailure.cannotCreate(path: name, errno: code)
     }
+  }
+}
+
+/// Temporary files to remove if the tool is killed by a signal before committing them.
+enum TemporaryFiles {
+  // Touched only from the main thread, and by the signal handler, which only reads.
+  nonisolated(unsafe) private static var paths: [String] = []
+  nonisolated(unsafe) private static var handlersInstalled = false
+
+  static func register(_ path: String) {
+    paths.append(path)
+    guard !handlersInstalled else { return }
+    handlersInstalled = true
+    for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+      signal(signalNumber) { received in
+        for path in TemporaryFiles.paths { unlink(path) }
+        _exit(128 + received)
+      }
+    }
+  }
+
+  static func unregister(_ path: String) {
+    paths.removeAll { $0 == path }
   }
 }
 

@@ -83,3 +83,18 @@ public struct RecordBatch: Sendable, Equatable {
     return nil
   }
 }
+
+extension RecordBatch {
+  /// The first `count` payload values of record `index` (all of them when nil), as Float.
+  public func payloadValues(of index: Int, schema: StreamSchema, count: Int? = nil) -> [Float] {
+    let perRecord = schema.elementsPerRecord
+    let range = index * perRecord..<index * perRecord + min(count ?? perRecord, perRecord)
+    return payload.withUnsafeBytes { bytes in
+      switch schema.elementType {
+      case .u8: return bytes.bindMemory(to: UInt8.self)[range].map { Float($0) }
+      case .f16: return bytes.bindMemory(to: Float16.self)[range].map { Float($0) }
+      case .f32: return Array(bytes.bindMemory(to: Float.self)[range])
+      }
+    }
+  }
+}

@@ -13,6 +13,12 @@ public final class StreamWriter {
   /// Checks `schema`; writes nothing yet.
   public init(_ output: ByteOutput, schema: StreamSchema) throws {
     try schema.validate()
+    let metadataSize = schema.metadata.encoded().count
+    guard metadataSize <= StreamFormat.maxMetadataBytes else {
+      throw Failure(
+        "the stream's metadata would take \(metadataSize) bytes, over the format's limit of \(StreamFormat.maxMetadataBytes) (too many class names?)",
+        exitCode: ExitStatus.dataError)
+    }
     self.output = output
     self.schema = schema
     pending = RecordBatch(schema: schema, reservingCapacity: schema.recordsPerFrame)
