@@ -15,6 +15,14 @@ func emitRecords(from source: RecordSource, selection: SelectionOptions, common:
   var payload = [UInt8](repeating: 0, count: schema.bytesPerRecord)
   let limit = selection.limit ?? .max
   let shard = selection.shard
+
+  // Sequential sources are read in one pass, unless shuffling needs them held in memory.
+  var indexed = source as? IndexedSource
+  if indexed == nil, selection.shuffle, let sequential = source as? SequentialSource {
+    indexed = try MemorySource(reading: sequential)
+  }
+  let total = indexed.map { min(limit, ($0.count - shard.index + shard.count - 1) / shard.count) }
+  let progress = Progress(tool: "decode", total: total, quiet: common.quiet)
   var emitted = 0
 
   func emit(_ record: SourceRecord) throws {
@@ -25,26 +33,7 @@ func emitRecords(from source: RecordSource, selection: SelectionOptions, common:
     if emitted & 1023 == 0 { progress.update(emitted) }
   }
 
-  var progress = Progress(tool: "decode", quiet: common.quiet)
-  if let sequential = source as? SequentialSource, !selection.shuffle {
-    var position = 0
-    while emitted < limit,
-      let record = try payload.withUnsafeMutableBytes({ try sequential.next(into: $0) })
-    {
-      if position % shard.count == shard.index { try emit(record) }
-      position += 1
-    }
-  } else {
-    let indexed: IndexedSource
-    if let source = source as? IndexedSource {
-      indexed = source
-    } else if let source = source as? SequentialSource {
-      indexed = try MemorySource(reading: source)
-    } else {
-      preconditionFailure("a record source is sequential or indexed")
-    }
-    let selected = (indexed.count - shard.index + shard.count - 1) / shard.count
-    progress = Progress(tool: "decode", total: min(limit, max(0, selected)), quiet: common.quiet)
+  if let indexed {
     var order = Array(0..<indexed.count)
     if selection.shuffle {
       var random = SplitMix64(seed: common.seed)
@@ -53,6 +42,14 @@ func emitRecords(from source: RecordSource, selection: SelectionOptions, common:
     for position in stride(from: shard.index, to: order.count, by: shard.count) where emitted < limit {
       let record = try payload.withUnsafeMutableBytes { try indexed.read(order[position], into: $0) }
       try emit(record)
+    }
+  } else if let sequential = source as? SequentialSource {
+    var position = 0
+    while emitted < limit,
+      let record = try payload.withUnsafeMutableBytes({ try sequential.next(into: $0) })
+    {
+      if position % shard.count == shard.index { try emit(record) }
+      position += 1
     }
   }
   try writer.finish()

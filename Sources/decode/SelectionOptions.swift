@@ -18,7 +18,7 @@ struct Shard: ExpressibleByArgument, Equatable {
     self.init(index: index, count: count)
   }
 
-  static var defaultValueDescription: String { "0/1" }
+  var defaultValueDescription: String { "\(index)/\(count)" }
 }
 
 /// Which records of a source to emit, and in what order.

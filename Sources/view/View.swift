@@ -33,7 +33,7 @@ struct View: ParsableCommand {
   @Option(help: "With -o: images per row.")
   var columns = 16
 
-  @Option(help: "With -o: at most this many images (without --by), or rows (with --by).")
+  @Option(help: "With -o: at most this many rows: of --columns images, or one group each with --by.")
   var rows = 16
 
   @Option(help: "With -o: scale each image up by this integer factor.")
