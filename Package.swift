@@ -48,14 +48,16 @@ let package = Package(
     .executableTarget(name: "decode", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
     .executableTarget(name: "augment", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
     .executableTarget(name: "embed", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
-    .executableTarget(name: "cluster", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
-    .executableTarget(name: "score", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
+    .executableTarget(name: "cluster", dependencies: ["Shared", "Kernels", argumentParser], swiftSettings: swiftSettings),
+    .executableTarget(name: "score", dependencies: ["Shared", "Kernels", argumentParser], swiftSettings: swiftSettings),
     .executableTarget(name: "view", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
 
     // MARK: Tests
     .testTarget(name: "SharedTests", dependencies: ["Shared"]),
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+    .testTarget(name: "ClusterTests", dependencies: ["cluster", "Shared"]),
     .testTarget(name: "DecodeTests", dependencies: ["decode", "Shared"]),
     .testTarget(name: "ToolTests", dependencies: ["Shared"]),
+    .testTarget(name: "ScoreTests", dependencies: ["score", "Shared"], exclude: ["Fixtures"]),
   ]
 )

@@ -1,15 +1,230 @@
 import ArgumentParser
+import Foundation
 import Shared
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct Cluster: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "cluster",
-    abstract: "Not yet: cluster arrives with its own issue.")
+    abstract: "Cluster a stream of vectors (images are flattened) and write the records with a cluster assigned.",
+    discussion: """
+      cluster must see every record before it can assign any, so it holds the whole \
+      stream in memory, compactly (u8 stays u8; floats are converted a block at a time). \
+      u8 values with the range 0...255 are scaled to [0, 1].
+      """)
+
+  enum Method: String, ExpressibleByArgument, CaseIterable {
+    case kmeans, gmm, sinkhorn
+  }
+
+  @Argument(help: ArgumentHelp("The stream to read, or - for stdin.", valueName: "file"))
+  var input = "-"
+
+  @Option(help: "kmeans (Lloyd with k-means++ seeding), gmm (Gaussian mixture by EM, started from K-means) or sinkhorn (balanced assignment to K-means prototypes).")
+  var method: Method = .kmeans
+
+  @Option(name: .short, help: "Number of clusters.")
+  var k: Int
+
+  @Option(name: .customLong("max-iter"), help: "At most this many K-means iterations per run.")
+  var maxIterations = 300
+
+  @Option(name: .customLong("tol"), help: "K-means stops when its centres move less than this, relative to the data's mean variance.")
+  var tolerance = 1e-4
+
+  @Option(name: .customLong("n-init"), help: "Run K-means this many times from different seeds and keep the run of least inertia.")
+  var restarts = 1
+
+  @Option(name: .customLong("init"), help: "How K-means picks its first centres: kmeans++ (greedy, as scikit-learn) or random.")
+  var initialization: KMeansInitArgument = .init(.kmeansPlusPlus)
+
+  @Option(help: "GMM: covariance of each component: diag or spherical.")
+  var covariance: CovarianceArgument = .init(.diag)
+
+  @Option(name: .customLong("reg"), help: "GMM: added to every variance, so constant dimensions stay finite.")
+  var regularization = 1e-6
+
+  @Option(help: "Sinkhorn: entropic regularisation, relative to the mean cost.")
+  var epsilon = 0.05
+
+  @Option(name: .customLong("iters"), help: "Sinkhorn: at most this many iterations (it stops earlier once the cluster sizes are met).")
+  var sinkhornIterations = 100
+
+  @Option(help: ArgumentHelp("Sinkhorn: cluster sizes as K comma-separated weights (default: equal).", valueName: "w1,w2,…"))
+  var weights: String?
+
+  @Flag(help: "Add each record's probabilities over the clusters (GMM: responsibilities; Sinkhorn: its row of the transport plan; K-means: one-hot).")
+  var soft = false
+
+  @Flag(help: "Keep only id, label, split, cluster and probabilities, not the values.")
+  var dropPayload = false
+
+  @OptionGroup var common: CommonOptions
+
+  func validate() throws {
+    if k < 1 { throw ValidationError("-k must be at least 1, not \(k)") }
+    if maxIterations < 1 { throw ValidationError("--max-iter must be at least 1") }
+    if restarts < 1 { throw ValidationError("--n-init must be at least 1") }
+    if !(tolerance >= 0) { throw ValidationError("--tol must be 0 or more") }
+    if !(epsilon > 0) { throw ValidationError("--epsilon must be positive") }
+    if !(regularization >= 0) { throw ValidationError("--reg must be 0 or more") }
+    if sinkhornIterations < 1 { throw ValidationError("--iters must be at least 1") }
+    if weights != nil && method != .sinkhorn { throw ValidationError("--weights applies to --method sinkhorn") }
+    _ = try clusterWeights()
+  }
+
+  /// The Sinkhorn column marginals: --weights normalised, or uniform.
+  func clusterWeights() throws -> [Double] {
+    guard let weights else { return Array(repeating: 1 / Double(k), count: k) }
+    let values = weights.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+    guard values.count == k, values.allSatisfy({ ($0 ?? -1) > 0 && $0!.isFinite }) else {
+      throw ValidationError("--weights needs \(k) positive numbers separated by commas, got \"\(weights)\"")
+    }
+    let total = values.reduce(0) { $0 + $1! }
+    return values.map { $0! / total }
+  }
 
   static func main() { runAsTool() }
 
   func run() throws {
-    throw Failure("not yet implemented: see the issues", exitCode: ExitStatus.software)
+    guard input != "-" || isatty(0) == 0 else {
+      throw Failure("no stream on stdin (it is a terminal): pipe one in or name a file", exitCode: ExitStatus.usage)
+    }
+    let reader = try StreamReader(path: input)
+    let progress = ProgressLine(tool: "cluster", quiet: common.quiet)
+    let data = try FeatureMatrix(reading: reader)
+    guard data.count > 0 else { throw Failure("\(reader.input.name): the stream holds no records to cluster") }
+    guard k <= data.count else {
+      throw Failure("-k \(k) is more than the \(data.count) records in \(reader.input.name)", exitCode: ExitStatus.usage)
+    }
+    if let bad = data.firstNonFiniteRow() {
+      throw Failure("\(reader.input.name): record \(bad) (id \(data.records.ids[bad])) holds NaN or infinite values")
+    }
+
+    var blocks = DistanceBlocks(data)
+    let best = fitKMeans(data, &blocks, progress)
+    var assignments = best.assignments
+    var probabilities: [Float]? = nil
+    var summary = "kmeans k=\(k): inertia \(String(format: "%.6g", best.inertia)) after \(best.iterations) iterations"
+    if soft {
+      probabilities = [Float](repeating: 0, count: data.count * k)
+      for (i, c) in assignments.enumerated() { probabilities![i * k + Int(c)] = 1 }
+    }
+    if method == .gmm {
+      var mixture = GaussianMixture(
+        k: k, covariance: covariance.value, regularization: regularization, maxIterations: maxIterations)
+      mixture.report = { iteration, logLikelihood, change in
+        progress.status("gmm iteration \(iteration): mean log-likelihood \(String(format: "%.6g", logLikelihood)), change \(String(format: "%.2e", change))")
+      }
+      let (model, logLikelihood, iterations) = mixture.fit(data, initialAssignments: best.assignments)
+      var responsibilities = [Float](repeating: 0, count: data.count * k)
+      _ = mixture.expectation(data, model, into: &responsibilities)
+      assignments = argmaxRows(responsibilities)
+      if soft { probabilities = responsibilities }
+      let n = Double(data.count)
+      let bic = -2 * logLikelihood * n + Double(mixture.parameterCount(d: data.dimension)) * log(n)
+      summary = "gmm k=\(k) \(covariance.value.rawValue): mean log-likelihood \(String(format: "%.6g", logLikelihood)) per record, BIC \(String(format: "%.6g", bic)), \(iterations) EM iterations"
+    }
+    if method == .sinkhorn {
+      var costs = [Float](repeating: 0, count: data.count * k)
+      blocks.forEachBlock(centers: best.centers, k: k) { rows, _, distances in
+        for i in 0..<distances.count { costs[rows.lowerBound * k + i] = distances[i] }
+      }
+      let solver = Sinkhorn(epsilon: epsilon, iterations: sinkhornIterations)
+      let (rows, iterations) = solver.plan(costs: costs, n: data.count, k: k, weights: try clusterWeights())
+      assignments = argmaxRows(rows)
+      if soft { probabilities = rows }
+      let sizes = (0..<k).map { c in assignments.lazy.filter { $0 == c }.count }
+      summary = "sinkhorn k=\(k) ε=\(epsilon): \(iterations) iterations, cluster sizes \(sizes.map(String.init).joined(separator: " "))"
+    }
+    try writeAssigned(data, assignments: assignments, probabilities: probabilities)
+    progress.finish(summary)
   }
+
+  /// The largest entry's column in each row of an n × k matrix.
+  private func argmaxRows(_ matrix: [Float]) -> [Int32] {
+    (0..<matrix.count / k).map { i in
+      var best = 0
+      for c in 1..<k where matrix[i * k + c] > matrix[i * k + best] { best = c }
+      return Int32(best)
+    }
+  }
+
+  /// Best of --n-init K-means runs, seeds --seed, --seed + 1, ….
+  private func fitKMeans(_ data: FeatureMatrix, _ blocks: inout DistanceBlocks, _ progress: ProgressLine) -> KMeansResult {
+    var best: KMeansResult?
+    for run in 0..<restarts {
+      var kmeans = KMeans(k: k, maxIterations: maxIterations, tolerance: tolerance, initialization: initialization.value)
+      let label = restarts > 1 ? " run \(run + 1)/\(restarts)" : ""
+      kmeans.report = { iteration, inertia, change in
+        progress.status("kmeans\(label) iteration \(iteration): inertia \(String(format: "%.6g", inertia)), change \(String(format: "%.2e", change))")
+      }
+      let result = kmeans.fit(data, blocks: &blocks, seed: common.seed &+ UInt64(run))
+      if best == nil || result.inertia < best!.inertia { best = result }
+    }
+    return best!
+  }
+
+  /// Writes the records with their clusters (and probabilities) set.
+  private func writeAssigned(_ data: FeatureMatrix, assignments: [Int32], probabilities: [Float]?) throws {
+    var schema = data.schema
+    schema.fields.insert(.cluster)
+    if probabilities != nil {
+      schema.fields.insert(.probs)
+      schema.probabilityCount = k
+    }
+    schema.metadata.history.append(Cluster.invocation)
+    var records = data.records
+    records.clusters = assignments
+    records.probabilities = probabilities
+    if dropPayload {
+      schema.layout = .none
+      schema.dims = []
+      schema.elementType = .u8
+      records.payload = []
+    }
+    let output = try common.openOutput()
+    let writer = try StreamWriter(output, schema: schema)
+    try writer.write(records)
+    try writer.finish()
+    try output.commit()
+  }
+}
+
+/// `--covariance diag|spherical`.
+struct CovarianceArgument: ExpressibleByArgument {
+  var value: CovarianceType
+
+  init(_ value: CovarianceType) {
+    self.value = value
+  }
+
+  init?(argument: String) {
+    guard let value = CovarianceType(rawValue: argument) else { return nil }
+    self.value = value
+  }
+
+  var defaultValueDescription: String { value.rawValue }
+  static var allValueStrings: [String] { CovarianceType.allCases.map(\.rawValue) }
+}
+
+/// `--init kmeans++|random`.
+struct KMeansInitArgument: ExpressibleByArgument {
+  var value: KMeansInit
+
+  init(_ value: KMeansInit) {
+    self.value = value
+  }
+
+  init?(argument: String) {
+    guard let value = KMeansInit(rawValue: argument) else { return nil }
+    self.value = value
+  }
+
+  var defaultValueDescription: String { value.rawValue }
+  static var allValueStrings: [String] { KMeansInit.allCases.map(\.rawValue) }
 }

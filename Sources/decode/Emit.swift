@@ -22,7 +22,7 @@ func emitRecords(from source: RecordSource, selection: SelectionOptions, common:
     indexed = try MemorySource(reading: sequential)
   }
   let total = indexed.map { min(limit, ($0.count - shard.index + shard.count - 1) / shard.count) }
-  let progress = Progress(tool: "decode", total: total, quiet: common.quiet)
+  let progress = ProgressLine(tool: "decode", total: total, quiet: common.quiet)
   var emitted = 0
 
   func emit(_ record: SourceRecord) throws {

@@ -52,6 +52,13 @@ import Testing
     #expect(result.status == 74 && result.stderr.contains("view: <stdout>: write failed"), "\(result.stderr)")
   }
 
+  @Test func clusterRefusesImpossibleRequests() throws {
+    let few = try ToolRunner.run("decode", ["fashion-mnist", "--limit", "3", "-q"]).stdout
+    try expectFailure("cluster", ["-k", "5", "-q"], input: few, status: 64, "-k 5 is more than the 3 records")
+    let empty = try ToolRunner.run("decode", ["fashion-mnist", "--limit", "0", "-q"]).stdout
+    try expectFailure("cluster", ["-k", "2", "-q"], input: empty, status: 65, "no records to cluster")
+  }
+
   @Test func badArgumentsAreUsageErrors() throws {
     let result = try ToolRunner.run("decode", ["fashion-mnist", "--shard", "3/3"])
     #expect(result.status == 64, "\(result.stderr)")

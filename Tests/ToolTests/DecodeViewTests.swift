@@ -27,6 +27,21 @@ import Testing
     #expect(String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "10000")
   }
 
+  @Test func clusterAssignsEveryRecord() throws {
+    let result = try ToolRunner.shell("decode fashion-mnist --limit 400 -q | cluster -k 10 -q --soft --drop-payload | view --json")
+    #expect(result.status == 0, "\(result.stderr)")
+    let report = result.stdout.jsonObject
+    #expect(report["records"] as? Int == 400)
+    #expect(report["layout"] as? String == "none")
+    #expect(report["probs"] as? Int == 10)
+    let clusters = report["clusters"] as? [String: Int] ?? [:]
+    #expect(clusters.count == 10 && clusters.values.reduce(0, +) == 400)
+    let balanced = try ToolRunner.shell("decode fashion-mnist --limit 400 -q | cluster -k 4 --method sinkhorn -q | view --json")
+    // Argmax of a balanced plan gives clusters of nearly equal size (exactly equal only in the limit ε → 0).
+    let sizes = (balanced.stdout.jsonObject["clusters"] as? [String: Int] ?? [:]).values.sorted()
+    #expect(sizes.count == 4 && sizes.reduce(0, +) == 400 && sizes.last! - sizes.first! <= 20, "\(sizes)")
+  }
+
   @Test func gzipIsRecognisedOnStdin() throws {
     let result = try ToolRunner.shell("decode idx - --limit 3 -q < \"$0\" | view --json", ["/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"])
     #expect(result.status == 0, "\(result.stderr)")

@@ -8,7 +8,7 @@ import Glibc
 ///
 /// On a terminal the line is redrawn in place at most four times a second; elsewhere
 /// (logs, CI) only the closing summary is written. `quiet` silences both.
-public final class Progress {
+public final class ProgressLine {
   private let tool: String
   private let total: Int?
   private let quiet: Bool
@@ -32,6 +32,15 @@ public final class Progress {
     let of = total.map { "/\($0)" } ?? ""
     let line = "\r\(tool): \(done)\(of) \(unit)"
     FileHandle.standardError.write(Data(line.utf8))
+  }
+
+  /// Shows `text` as the progress line (on a terminal, at most four times a second).
+  public func status(_ text: String) {
+    guard !quiet, interactive else { return }
+    let now = Date()
+    guard now.timeIntervalSince(lastDraw) >= 0.25 else { return }
+    lastDraw = now
+    FileHandle.standardError.write(Data("\r\u{1B}[K\(tool): \(text)".utf8))
   }
 
   /// Writes the summary line: `tool: <summary> in 1.23 s`.

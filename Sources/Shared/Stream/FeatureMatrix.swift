@@ -1,0 +1,81 @@
+/// Every record of a stream held for tools that need several passes (cluster, score):
+/// payloads in their stored element type (u8 stays u8), rows of `dimension` values.
+///
+/// `floatRows` hands out blocks of rows as Float for BLAS, converted (and scaled) on the
+/// fly into a caller's scratch buffer, so no n × d float copy of u8 data is ever made.
+public struct FeatureMatrix: Sendable {
+  public let schema: StreamSchema
+  /// The records' ids, labels and other fields, with the payload.
+  public let records: RecordBatch
+  /// Values per row (the product of the record dims).
+  public let dimension: Int
+  /// Multiplier applied when converting: maps the metadata's range to [0, 1] for u8
+  /// data with range 0...255; 1 otherwise.
+  public let scale: Float
+
+  public var count: Int { records.count }
+
+  /// Reads every remaining record of `reader`. Refuses streams without a payload.
+  public init(reading reader: StreamReader, scaleToUnit: Bool = true) throws {
+    let schema = reader.schema
+    guard schema.layout != .none else {
+      throw Failure("\(reader.input.name): records carry no values (layout none); nothing to compute on")
+    }
+    self.schema = schema
+    records = try reader.readAll()
+    dimension = schema.elementsPerRecord
+    if scaleToUnit, schema.elementType == .u8, let range = schema.metadata.range, range.upperBound > range.lowerBound,
+      range.lowerBound == 0
+    {
+      scale = Float(1 / range.upperBound)
+    } else {
+      scale = 1
+    }
+  }
+
+  /// Calls `body` with rows `rows` as a row-major Float block, converted into `scratch`
+  /// (grown as needed) unless the data is already f32 with scale 1.
+  @inlinable
+  public func floatRows<T>(
+    _ rows: Range<Int>, scratch: inout [Float], _ body: (UnsafeBufferPointer<Float>) throws -> T
+  ) rethrows -> T {
+    let d = dimension
+    let range = rows.lowerBound * d..<rows.upperBound * d
+    return try records.payload.withUnsafeBytes { bytes in
+      if schema.elementType == .f32 && scale == 1 {
+        return try body(UnsafeBufferPointer(rebasing: bytes.bindMemory(to: Float.self)[range]))
+      }
+      if scratch.count < range.count { scratch = [Float](repeating: 0, count: range.count) }
+      return try scratch.withUnsafeMutableBufferPointer { out in
+        let s = scale
+        switch schema.elementType {
+        case .u8:
+          let source = bytes.bindMemory(to: UInt8.self)
+          for i in 0..<range.count { out[i] = Float(source[range.lowerBound + i]) * s }
+        case .f16:
+          let source = bytes.bindMemory(to: Float16.self)
+          for i in 0..<range.count { out[i] = Float(source[range.lowerBound + i]) * s }
+        case .f32:
+          let source = bytes.bindMemory(to: Float.self)
+          for i in 0..<range.count { out[i] = source[range.lowerBound + i] * s }
+        }
+        return try body(UnsafeBufferPointer(rebasing: out[0..<range.count]))
+      }
+    }
+  }
+
+  /// The first row whose values are not all finite, if any.
+  public func firstNonFiniteRow() -> Int? {
+    guard schema.elementType != .u8 else { return nil }
+    var scratch: [Float] = []
+    let block = 1024
+    for start in stride(from: 0, to: count, by: block) {
+      let end = min(start + block, count)
+      let bad: Int? = floatRows(start..<end, scratch: &scratch) { values in
+        values.firstIndex { !$0.isFinite }.map { start + $0 / dimension }
+      }
+      if let bad { return bad }
+    }
+    return nil
+  }
+}

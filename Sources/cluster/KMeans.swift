@@ -1,0 +1,215 @@
+import Foundation
+import Shared
+
+/// How K-means picks its first centres.
+enum KMeansInit: String, CaseIterable {
+  /// Greedy k-means++ (Arthur & Vassilvitskii 2007, with scikit-learn's 2 + ln k
+  /// candidates per step, keeping the one that lowers the potential most).
+  case kmeansPlusPlus = "kmeans++"
+  /// K distinct records chosen uniformly.
+  case random
+}
+
+/// A K-means solution: centres, the assignment of every record, and its inertia.
+struct KMeansResult {
+  /// k × d, row-major.
+  var centers: [Float]
+  var assignments: [Int32]
+  /// Sum of squared distances of records to their centres.
+  var inertia: Double
+  var iterations: Int
+}
+
+/// Lloyd's K-means over a `FeatureMatrix`, with distances from BLAS in blocks.
+struct KMeans {
+  var k: Int
+  var maxIterations = 300
+  /// Convergence: stop when the centres move (summed squared shift) less than
+  /// `tolerance` × the mean variance of the data's dimensions, as scikit-learn does.
+  var tolerance = 1e-4
+  var initialization = KMeansInit.kmeansPlusPlus
+  /// Called after each iteration with (iteration, inertia, relative change of inertia).
+  var report: (Int, Double, Double) -> Void = { _, _, _ in }
+
+  /// Fits once from `seed`.
+  func fit(_ data: FeatureMatrix, blocks: inout DistanceBlocks, seed: UInt64) -> KMeansResult {
+    var random = SplitMix64(seed: seed)
+    var centers = initialization == .random
+      ? randomCenters(data, &random) : plusPlusCenters(data, blocks: &blocks, &random)
+    let threshold = tolerance * meanVariance(data)
+    let d = data.dimension
+    var assignments = [Int32](repeating: 0, count: data.count)
+    var closest = [Float](repeating: 0, count: data.count)
+    var previousInertia = Double.infinity
+    var iterations = 0
+    var converged = false
+    while iterations < maxIterations && !converged {
+      iterations += 1
+      let pass = assign(&blocks, centers, &assignments, &closest, summing: true)
+      let inertia = pass.inertia
+      var (sums, counts) = (pass.sums, pass.counts)
+      var shift = 0.0
+      var taken = Set<Int>()
+      for c in 0..<k {
+        if counts[c] == 0 {
+          // An emptied cluster takes the record farthest from its centre.
+          let far = farthestRecord(closest, excluding: taken)
+          taken.insert(far)
+          closest[far] = 0
+          var row: [Float] = []
+          data.floatRows(far..<far + 1, scratch: &row) { x in for j in 0..<d { sums[c * d + j] = Double(x[j]) } }
+          counts[c] = 1
+        }
+        for j in 0..<d {
+          let updated = Float(sums[c * d + j] / Double(counts[c]))
+          let delta = Double(updated - centers[c * d + j])
+          shift += delta * delta
+          centers[c * d + j] = updated
+        }
+      }
+      report(iterations, inertia, previousInertia.isFinite ? abs(previousInertia - inertia) / max(inertia, .leastNormalMagnitude) : 1)
+      previousInertia = inertia
+      converged = shift <= threshold
+    }
+    // Assignments and inertia of the final centres.
+    let inertia = assign(&blocks, centers, &assignments, &closest, summing: false).inertia
+    return KMeansResult(centers: centers, assignments: assignments, inertia: inertia, iterations: iterations)
+  }
+
+  /// Assigns every record to its nearest centre and returns the inertia; with `summing`,
+  /// also the sum (k × d, in double) and count of each cluster's records, from the same
+  /// pass over the data, so each iteration converts the data to float once.
+  func assign(
+    _ blocks: inout DistanceBlocks, _ centers: [Float], _ assignments: inout [Int32], _ closest: inout [Float],
+    summing: Bool
+  ) -> (inertia: Double, sums: [Double], counts: [Int]) {
+    let d = blocks.data.dimension
+    var inertia = 0.0
+    var sums = [Double](repeating: 0, count: summing ? k * d : 0)
+    var counts = [Int](repeating: 0, count: k)
+    // Sums within a block stay in float (a block is at most 2,048 rows), then go into
+    // double, so rounding does not grow with n.
+    var blockSums = [Float](repeating: 0, count: summing ? k * d : 0)
+    blocks.forEachBlock(centers: centers, k: k) { rows, x, distances in
+      for r in 0..<rows.count {
+        let row = distances.baseAddress! + r * k
+        var best = 0
+        var bestDistance = row[0]
+        for c in 1..<k where row[c] < bestDistance {
+          best = c
+          bestDistance = row[c]
+        }
+        assignments[rows.lowerBound + r] = Int32(best)
+        closest[rows.lowerBound + r] = bestDistance
+        inertia += Double(bestDistance)
+      }
+      guard summing else { return }
+      blockSums.withUnsafeMutableBufferPointer { out in
+        for i in 0..<out.count { out[i] = 0 }
+        for r in 0..<rows.count {
+          let c = Int(assignments[rows.lowerBound + r])
+          counts[c] += 1
+          let target = out.baseAddress! + c * d
+          let source = x.baseAddress! + r * d
+          for j in 0..<d { target[j] += source[j] }
+        }
+        sums.withUnsafeMutableBufferPointer { total in
+          for i in 0..<out.count { total[i] += Double(out[i]) }
+        }
+      }
+    }
+    return (inertia, sums, counts)
+  }
+
+  private func farthestRecord(_ closest: [Float], excluding taken: Set<Int>) -> Int {
+    var best = 0
+    var bestDistance: Float = -1
+    for (i, distance) in closest.enumerated() where distance > bestDistance && !taken.contains(i) {
+      best = i
+      bestDistance = distance
+    }
+    return best
+  }
+
+  /// Mean over dimensions of each dimension's variance.
+  private func meanVariance(_ data: FeatureMatrix) -> Double {
+    let d = data.dimension
+    var sum = [Double](repeating: 0, count: d)
+    var squares = [Double](repeating: 0, count: d)
+    var scratch: [Float] = []
+    for start in stride(from: 0, to: data.count, by: DistanceBlocks.rowsPerBlock) {
+      let rows = start..<min(start + DistanceBlocks.rowsPerBlock, data.count)
+      data.floatRows(rows, scratch: &scratch) { x in
+        for r in 0..<rows.count {
+          for j in 0..<d {
+            let value = Double(x[r * d + j])
+            sum[j] += value
+            squares[j] += value * value
+          }
+        }
+      }
+    }
+    let n = Double(data.count)
+    return (0..<d).reduce(0.0) { $0 + max(0, squares[$1] / n - (sum[$1] / n) * (sum[$1] / n)) } / Double(d)
+  }
+
+  private func row(_ data: FeatureMatrix, _ index: Int) -> [Float] {
+    var scratch: [Float] = []
+    return data.floatRows(index..<index + 1, scratch: &scratch) { Array($0) }
+  }
+
+  private func randomCenters(_ data: FeatureMatrix, _ random: inout SplitMix64) -> [Float] {
+    var indices = Array(0..<data.count)
+    // A partial Fisher–Yates: the first k entries become a uniform sample.
+    for i in 0..<k { indices.swapAt(i, i + random.next(below: data.count - i)) }
+    return indices[0..<k].flatMap { row(data, $0) }
+  }
+
+  private func plusPlusCenters(_ data: FeatureMatrix, blocks: inout DistanceBlocks, _ random: inout SplitMix64) -> [Float] {
+    let n = data.count
+    let candidatesPerStep = 2 + Int(log(Double(k)))
+    var centers = row(data, random.next(below: n))
+    var closest = [Float](repeating: 0, count: n)
+    blocks.forEachBlock(centers: centers, k: 1) { rows, _, distances in
+      for r in 0..<rows.count { closest[rows.lowerBound + r] = distances[r] }
+    }
+    for _ in 1..<k {
+      // Candidates drawn with probability proportional to their squared distance.
+      var cumulative = [Double](repeating: 0, count: n)
+      var running = 0.0
+      for i in 0..<n {
+        running += Double(closest[i])
+        cumulative[i] = running
+      }
+      let candidates: [Int] = (0..<candidatesPerStep).map { _ in
+        guard running > 0 else { return random.next(below: n) }
+        let target = Double(random.nextUnitFloat()) * running
+        var low = 0
+        var high = n - 1
+        while low < high {
+          let middle = (low + high) / 2
+          if cumulative[middle] <= target { low = middle + 1 } else { high = middle }
+        }
+        return low
+      }
+      let candidateRows = candidates.flatMap { row(data, $0) }
+      var newPotentials = [Double](repeating: 0, count: candidates.count)
+      var candidateDistances = [Float](repeating: 0, count: n * candidates.count)
+      let m = candidates.count
+      blocks.forEachBlock(centers: candidateRows, k: m) { rows, _, distances in
+        for r in 0..<rows.count {
+          let i = rows.lowerBound + r
+          for c in 0..<m {
+            let value = min(closest[i], distances[r * m + c])
+            candidateDistances[i * m + c] = value
+            newPotentials[c] += Double(value)
+          }
+        }
+      }
+      let best = newPotentials.indices.min { newPotentials[$0] < newPotentials[$1] }!
+      for i in 0..<n { closest[i] = candidateDistances[i * m + best] }
+      centers += row(data, candidates[best])
+    }
+    return centers
+  }
+}

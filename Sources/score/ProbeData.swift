@@ -1,0 +1,135 @@
+import Shared
+
+/// Rows of float features that a kernel copies out in blocks, so that no kernel needs all
+/// of them as Float at once.
+protocol RowBlocks {
+  var count: Int { get }
+  var dimension: Int { get }
+  /// Copies rows `rows` into `out` (rows.count × dimension values, row-major).
+  func copy(_ rows: Range<Int>, into out: UnsafeMutableBufferPointer<Float>)
+}
+
+/// Rows held as one Float array (tests, and data already standardised).
+struct DenseRows: RowBlocks {
+  let values: [Float]
+  let dimension: Int
+  var count: Int { dimension == 0 ? 0 : values.count / dimension }
+
+  func copy(_ rows: Range<Int>, into out: UnsafeMutableBufferPointer<Float>) {
+    let range = rows.lowerBound * dimension..<rows.upperBound * dimension
+    values.withUnsafeBufferPointer { values in
+      _ = out.initialize(from: UnsafeBufferPointer(rebasing: values[range]))
+    }
+  }
+}
+
+/// Some records of a stream (their indices in `rows`), converted to Float as they are
+/// copied out: runs of consecutive records go through `FeatureMatrix.floatRows` at once.
+final class GatheredRows: RowBlocks {
+  let features: FeatureMatrix
+  let rows: [Int]
+  private var scratch: [Float] = []
+
+  init(_ features: FeatureMatrix, rows: [Int]) {
+    self.features = features
+    self.rows = rows
+  }
+
+  var count: Int { rows.count }
+  var dimension: Int { features.dimension }
+
+  func copy(_ selected: Range<Int>, into out: UnsafeMutableBufferPointer<Float>) {
+    let d = dimension
+    var position = selected.lowerBound
+    while position < selected.upperBound {
+      var end = position + 1
+      while end < selected.upperBound && rows[end] == rows[end - 1] + 1 { end += 1 }
+      let first = rows[position]
+      let destination = (position - selected.lowerBound) * d
+      features.floatRows(first..<first + (end - position), scratch: &scratch) { values in
+        _ = UnsafeMutableBufferPointer(rebasing: out[destination..<destination + values.count]).initialize(from: values)
+      }
+      position = end
+    }
+  }
+}
+
+/// The train and test records of an embedding stream, for `score knn` and `score linear`:
+/// records of split train (0) with a label are fitted on, records of split test (1) with
+/// a label are scored. Labels are numbered by the classes seen in train.
+struct ProbeData {
+  let name: String
+  let features: FeatureMatrix
+  /// Record indices of the train and test records.
+  let trainRows: [Int]
+  let testRows: [Int]
+  /// The label values seen in train, sorted: class c is label `classes[c]`.
+  let classes: [Int32]
+  /// Class of each train record, and of each test record (−1 for a label never seen in train).
+  let trainClasses: [Int32]
+  let testClasses: [Int32]
+  /// Train and test records left out because their label is −1.
+  let unlabelled: Int
+  /// Records of other splits (unlabeled).
+  let otherSplits: Int
+
+  /// Reads every record of `reader` and checks that there is something to fit and score.
+  init(reading reader: StreamReader) throws {
+    name = reader.input.name
+    let schema = reader.schema
+    guard schema.fields.contains(.split) else {
+      throw Failure(
+        "\(name): the stream has no split field; knn and linear fit on the records of split train and score those of split test")
+    }
+    features = try FeatureMatrix(reading: reader)
+    let records = features.records
+    var trainRows: [Int] = []
+    var testRows: [Int] = []
+    var unlabelled = 0
+    var otherSplits = 0
+    let splits = records.splits!
+    for r in 0..<records.count {
+      let label = records.labels[r]
+      guard label >= -1 else {
+        throw Failure("\(name): record id \(records.ids[r]) has label \(label); labels are classes 0, 1, … or -1 (unknown)")
+      }
+      switch Split(rawValue: splits[r]) {
+      case .train?, .test?:
+        if label == -1 {
+          unlabelled += 1
+        } else if splits[r] == Split.train.rawValue {
+          trainRows.append(r)
+        } else {
+          testRows.append(r)
+        }
+      default: otherSplits += 1
+      }
+    }
+    guard !trainRows.isEmpty || !testRows.isEmpty else {
+      throw Failure("\(name): no record of split train or test has a label (\(records.count) records, \(unlabelled) with label -1), so there is nothing to score")
+    }
+    guard !trainRows.isEmpty else { throw Failure("\(name): no labelled record of split train to fit on") }
+    guard !testRows.isEmpty else { throw Failure("\(name): no labelled record of split test to score") }
+    if let bad = features.firstNonFiniteRow() {
+      throw Failure("\(name): record id \(records.ids[bad]) has a value that is not finite (NaN or infinity)")
+    }
+    let trainLabels = trainRows.map { records.labels[$0] }
+    let codebook = Codebook(trainLabels)
+    let classOf = Dictionary(uniqueKeysWithValues: codebook.values.enumerated().map { ($0.element, Int32($0.offset)) })
+    classes = codebook.values
+    trainClasses = codebook.codes
+    testClasses = testRows.map { classOf[records.labels[$0]] ?? -1 }
+    self.trainRows = trainRows
+    self.testRows = testRows
+    self.unlabelled = unlabelled
+    self.otherSplits = otherSplits
+  }
+
+  var train: GatheredRows { GatheredRows(features, rows: trainRows) }
+  var test: GatheredRows { GatheredRows(features, rows: testRows) }
+
+  /// What was left out, for the reports.
+  var skippedText: String {
+    "\(unlabelled) with label -1" + (otherSplits > 0 ? ", \(otherSplits) of split unlabeled" : "")
+  }
+}

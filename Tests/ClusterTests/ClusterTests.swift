@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+@testable import Shared
+@testable import cluster
+
+/// A FeatureMatrix of f32 vectors, read back through the stream code as the tool does.
+func matrix(_ rows: [[Float]]) throws -> FeatureMatrix {
+  let d = rows[0].count
+  let schema = StreamSchema(elementType: .f32, layout: .vector, dims: [d])
+  var batch = RecordBatch(schema: schema)
+  for (i, row) in rows.enumerated() {
+    row.withUnsafeBytes { batch.append(id: Int64(i), label: -1, payload: $0) }
+  }
+  let bytes = MemoryOutput()
+  let writer = try StreamWriter(bytes, schema: schema)
+  try writer.write(batch)
+  try writer.finish()
+  return try FeatureMatrix(reading: StreamReader(MemoryInput(bytes.bytes)))
+}
+
+final class MemoryOutput: ByteOutput {
+  var bytes: [UInt8] = []
+  let name = "<memory>"
+  func write(_ buffer: UnsafeRawBufferPointer) throws { bytes += buffer }
+}
+
+/// Whether two labelings are the same partition (equal up to renaming clusters).
+func samePartition(_ a: [Int32], _ b: [Int32]) -> Bool {
+  var map: [Int32: Int32] = [:]
+  var inverse: [Int32: Int32] = [:]
+  for (x, y) in zip(a, b) {
+    if map[x, default: y] != y || inverse[y, default: x] != x { return false }
+    map[x] = y
+    inverse[y] = x
+  }
+  return true
+}
+
+@Suite struct KMeansTests {
+  /// {0, 1, 10, 11} in 1-D with k = 2: centres 0.5 and 10.5, inertia 4 × 0.25 = 1.
+  @Test(arguments: [KMeansInit.kmeansPlusPlus, .random], [UInt64(0), 1, 2, 3])
+  func oneDimensionalKnownAnswer(initialization: KMeansInit, seed: UInt64) throws {
+    let data = try matrix([[0], [1], [10], [11]])
+    var blocks = DistanceBlocks(data)
+    let result = KMeans(k: 2, initialization: initialization).fit(data, blocks: &blocks, seed: seed)
+    #expect(samePartition(result.assignments, [0, 0, 1, 1]))
+    #expect(Set(result.centers) == [0.5, 10.5])
+    #expect(abs(result.inertia - 1) < 1e-5)
+  }
+
+  /// Four well-separated Gaussian blobs in 5-D are found exactly, from any seed.
+  @Test(arguments: [UInt64(0), 7, 42])
+  func separatedBlobsAreRecovered(seed: UInt64) throws {
+    var random = SplitMix64(seed: 99)
+    var rows: [[Float]] = []
+    var truth: [Int32] = []
+    for blob in 0..<4 {
+      for _ in 0..<50 {
+        rows.append((0..<5).map { j in Float(j == blob ? 20 : 0) + (random.nextUnitFloat() - 0.5) })
+        truth.append(Int32(blob))
+      }
+    }
+    let data = try matrix(rows)
+    var blocks = DistanceBlocks(data)
+    let result = KMeans(k: 4).fit(data, blocks: &blocks, seed: seed)
+    #expect(samePartition(result.assignments, truth))
+  }
+
+  /// More clusters than distinct points: emptied clusters are re-seeded and nothing is NaN.
+  @Test func duplicatePointsLeaveNoNaN() throws {
+    let data = try matrix([[1, 1], [1, 1], [1, 1], [5, 5], [5, 5]])
+    var blocks = DistanceBlocks(data)
+    let result = KMeans(k: 3).fit(data, blocks: &blocks, seed: 0)
+    #expect(result.centers.allSatisfy { $0.isFinite })
+    #expect(result.inertia == 0)
+    #expect(result.assignments[0] == result.assignments[1] && result.assignments[3] == result.assignments[4])
+  }
+
+  /// The block distances equal a direct computation, across block boundaries.
+  @Test func blockDistancesMatchDirect() throws {
+    var random = SplitMix64(seed: 5)
+    let rows = (0..<(DistanceBlocks.rowsPerBlock + 37)).map { _ in (0..<3).map { _ in random.nextUnitFloat() * 4 } }
+    let centers: [Float] = [0, 0, 0, 1, 2, 3]
+    var blocks = DistanceBlocks(try matrix(rows))
+    var worst: Float = 0
+    blocks.forEachBlock(centers: centers, k: 2) { range, _, distances in
+      for r in 0..<range.count {
+        for c in 0..<2 {
+          let row = rows[range.lowerBound + r]
+          let direct = (0..<3).reduce(Float(0)) { $0 + (row[$1] - centers[c * 3 + $1]) * (row[$1] - centers[c * 3 + $1]) }
+          worst = max(worst, abs(direct - distances[r * 2 + c]))
+        }
+      }
+    }
+    #expect(worst < 1e-4, "max difference \(worst)")
+  }
+}
+
+@Suite struct SinkhornTests {
+  /// All four records prefer cluster 0, but equal sizes force two into cluster 1: the two
+  /// for which moving costs least (costs 0.3 → 1 and 0.2 → 1, i.e. records 3 and 2), as
+  /// the exact transport problem solved by hand says.
+  @Test func balancedAssignmentKnownAnswer() {
+    let costs: [Float] = [0, 1, 0.1, 1, 0.2, 1, 0.3, 1]
+    let (rows, _) = Sinkhorn(epsilon: 0.01, iterations: 1000).plan(costs: costs, n: 4, k: 2, weights: [0.5, 0.5])
+    let hard = (0..<4).map { rows[$0 * 2] > rows[$0 * 2 + 1] ? 0 : 1 }
+    #expect(hard == [0, 0, 1, 1])
+  }
+
+  /// Rows sum to 1 and the plan's columns meet the weights asked for.
+  @Test func marginalsAreMet() {
+    var random = SplitMix64(seed: 3)
+    let n = 300
+    let k = 3
+    let costs = (0..<n * k).map { _ in random.nextUnitFloat() }
+    let weights = [0.5, 0.3, 0.2]
+    let (rows, _) = Sinkhorn(epsilon: 0.1, iterations: 500).plan(costs: costs, n: n, k: k, weights: weights)
+    for i in 0..<n {
+      let sum = (0..<k).reduce(Float(0)) { $0 + rows[i * k + $1] }
+      #expect(abs(sum - 1) < 1e-5)
+    }
+    for c in 0..<k {
+      // Plan columns: P_ic = rows_ic / n (each record carries mass 1/n).
+      let column = (0..<n).reduce(0.0) { $0 + Double(rows[$1 * k + c]) } / Double(n)
+      #expect(abs(column - weights[c]) < 1e-4, "column \(c): \(column)")
+    }
+  }
+}
+
+@Suite struct GaussianMixtureTests {
+  /// Two far-apart 1-D groups, {−6, −5, −4} and {4, 5, 6, 4, 5, 6}: the maximum-likelihood
+  /// mixture has weights 1/3 and 2/3, means −5 and 5, and variances 2/3 (+ reg), and the
+  /// mean log-likelihood is Σ log(π_k N(x | μ_k, σ²)) / 9 worked out below.
+  @Test(arguments: [CovarianceType.diag, .spherical])
+  func oneDimensionalMixtureKnownAnswer(covariance: CovarianceType) throws {
+    let data = try matrix([[-6], [-5], [-4], [4], [5], [6], [4], [5], [6]])
+    let mixture = GaussianMixture(k: 2, covariance: covariance, regularization: 0, tolerance: 1e-9)
+    let (model, logLikelihood, _) = mixture.fit(data, initialAssignments: [0, 0, 0, 1, 1, 1, 1, 1, 1])
+    #expect(abs(model.weights[0] - 1.0 / 3) < 1e-9 && abs(model.weights[1] - 2.0 / 3) < 1e-9)
+    #expect(abs(model.means[0] + 5) < 1e-5 && abs(model.means[1] - 5) < 1e-5)
+    #expect(abs(model.variances[0] - 2.0 / 3) < 1e-5 && abs(model.variances[1] - 2.0 / 3) < 1e-5)
+    // Per record: log π_k − ½ log(2π σ²) − (x − μ)² / (2σ²); the squared deviations sum to
+    // 2 in the first group and 4 in the second, so Σ (x − μ)²/(2σ²) = 6 / (4/3) = 4.5.
+    let variance = 2.0 / 3
+    let expected = (3 * log(1.0 / 3) + 6 * log(2.0 / 3) - 9 * 0.5 * log(2 * Double.pi * variance) - 4.5) / 9
+    #expect(abs(logLikelihood - expected) < 1e-4, "\(logLikelihood) vs \(expected)")
+  }
+
+  /// A dimension that never varies stays finite thanks to --reg.
+  @Test func zeroVarianceDimensionStaysFinite() throws {
+    let data = try matrix([[0, 1], [0, 2], [0, 10], [0, 11]])
+    let mixture = GaussianMixture(k: 2, regularization: 1e-6)
+    let (model, logLikelihood, _) = mixture.fit(data, initialAssignments: [0, 0, 1, 1])
+    #expect(logLikelihood.isFinite)
+    #expect(model.variances.allSatisfy { $0.isFinite && $0 > 0 })
+  }
+}
