@@ -38,10 +38,15 @@ struct GaussianMixture {
 
   /// Fits from hard assignments (K-means' result): one M-step from them, then EM.
   func fit(_ data: FeatureMatrix, initialAssignments: [Int32]) -> (model: GaussianMixtureModel, logLikelihood: Double, iterations: Int) {
-    let n = data.count
-    var responsibilities = [Float](repeating: 0, count: n * k)
+    var responsibilities = [Float](repeating: 0, count: data.count * k)
     for (i, c) in initialAssignments.enumerated() { responsibilities[i * k + Int(c)] = 1 }
-    var model = maximization(data, responsibilities)
+    return fit(data, from: maximization(data, responsibilities))
+  }
+
+  /// Runs EM from the given model.
+  func fit(_ data: FeatureMatrix, from initial: GaussianMixtureModel) -> (model: GaussianMixtureModel, logLikelihood: Double, iterations: Int) {
+    var responsibilities = [Float](repeating: 0, count: data.count * k)
+    var model = initial
     var previous = -Double.infinity
     var iterations = 0
     var meanLogLikelihood = -Double.infinity

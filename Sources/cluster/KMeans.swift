@@ -31,11 +31,17 @@ struct KMeans {
   /// Called after each iteration with (iteration, inertia, relative change of inertia).
   var report: (Int, Double, Double) -> Void = { _, _, _ in }
 
-  /// Fits once from `seed`.
+  /// Fits once, with first centres chosen by `initialization` from `seed`.
   func fit(_ data: FeatureMatrix, blocks: inout DistanceBlocks, seed: UInt64) -> KMeansResult {
     var random = SplitMix64(seed: seed)
-    var centers = initialization == .random
+    let centers = initialization == .random
       ? randomCenters(data, &random) : plusPlusCenters(data, blocks: &blocks, &random)
+    return fit(data, blocks: &blocks, from: centers)
+  }
+
+  /// Runs Lloyd's iterations from the given first centres (k × d).
+  func fit(_ data: FeatureMatrix, blocks: inout DistanceBlocks, from initialCenters: [Float]) -> KMeansResult {
+    var centers = initialCenters
     let threshold = tolerance * meanVariance(data)
     let d = data.dimension
     var assignments = [Int32](repeating: 0, count: data.count)
