@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded default data (Fashion-MNIST from Debian's
 # dataset-fashion-mnist): decode it, describe it, and draw a contact sheet by class.
-# Later steps (augment, embed, cluster, score) join as their issues land.
+# Then K-means on the raw pixels, scored against the labels. Later steps (augment,
+# embed) join as their issues land.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source pipelines/setup.sh
@@ -16,3 +17,6 @@ decode fashion-mnist | view --info
 echo "== a contact sheet: 12 random images of each class, one class per row"
 decode fashion-mnist --shuffle --seed 1 --limit 3000 -q | view -o out/fashion-mnist.png --by label --columns 12 --zoom 2
 echo "wrote out/fashion-mnist.png"
+
+echo "== K-means on the raw pixels, scored against the labels"
+decode fashion-mnist | cluster -k 10 --seed 0 | score

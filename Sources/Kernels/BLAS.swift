@@ -35,3 +35,11 @@ public enum BLAS {
     }
   }
 }
+
+extension BLAS {
+  /// The number of threads OpenBLAS uses inside one call (`openblas_get_num_threads`).
+  public static var threads: Int {
+    get { Int(openblas_get_num_threads()) }
+    set { openblas_set_num_threads(Int32(newValue)) }
+  }
+}

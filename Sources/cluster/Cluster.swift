@@ -63,9 +63,13 @@ struct Cluster: ParsableCommand {
   @Flag(help: "Keep only id, label, split, cluster and probabilities, not the values.")
   var dropPayload = false
 
+  @Option(help: "Worker threads for the distance computations (default: every core).")
+  var threads = ProcessInfo.processInfo.activeProcessorCount
+
   @OptionGroup var common: CommonOptions
 
   func validate() throws {
+    if threads < 1 { throw ValidationError("--threads must be at least 1") }
     if k < 1 { throw ValidationError("-k must be at least 1, not \(k)") }
     if maxIterations < 1 { throw ValidationError("--max-iter must be at least 1") }
     if restarts < 1 { throw ValidationError("--n-init must be at least 1") }
@@ -105,8 +109,8 @@ struct Cluster: ParsableCommand {
       throw Failure("\(reader.input.name): record \(bad) (id \(data.records.ids[bad])) holds NaN or infinite values")
     }
 
-    var blocks = DistanceBlocks(data)
-    let best = fitKMeans(data, &blocks, progress)
+    let blocks = DistanceBlocks(data, threads: threads)
+    let best = fitKMeans(data, blocks, progress)
     var assignments = best.assignments
     var probabilities: [Float]? = nil
     var summary = "kmeans k=\(k): inertia \(String(format: "%.6g", best.inertia)) after \(best.iterations) iterations"
@@ -131,8 +135,10 @@ struct Cluster: ParsableCommand {
     }
     if method == .sinkhorn {
       var costs = [Float](repeating: 0, count: data.count * k)
-      blocks.forEachBlock(centers: best.centers, k: k) { rows, _, distances in
-        for i in 0..<distances.count { costs[rows.lowerBound * k + i] = distances[i] }
+      costs.withUnsafeMutableBufferPointer { costs in
+        blocks.forEachBlock(centers: best.centers, k: k) { _, rows, _, distances in
+          for i in 0..<distances.count { costs[rows.lowerBound * k + i] = distances[i] }
+        }
       }
       let solver = Sinkhorn(epsilon: epsilon, iterations: sinkhornIterations)
       let (rows, iterations) = solver.plan(costs: costs, n: data.count, k: k, weights: try clusterWeights())
@@ -155,7 +161,7 @@ struct Cluster: ParsableCommand {
   }
 
   /// Best of --n-init K-means runs, seeds --seed, --seed + 1, ….
-  private func fitKMeans(_ data: FeatureMatrix, _ blocks: inout DistanceBlocks, _ progress: ProgressLine) -> KMeansResult {
+  private func fitKMeans(_ data: FeatureMatrix, _ blocks: DistanceBlocks, _ progress: ProgressLine) -> KMeansResult {
     var best: KMeansResult?
     for run in 0..<restarts {
       var kmeans = KMeans(k: k, maxIterations: maxIterations, tolerance: tolerance, initialization: initialization.value)
@@ -163,7 +169,7 @@ struct Cluster: ParsableCommand {
       kmeans.report = { iteration, inertia, change in
         progress.status("kmeans\(label) iteration \(iteration): inertia \(String(format: "%.6g", inertia)), change \(String(format: "%.2e", change))")
       }
-      let result = kmeans.fit(data, blocks: &blocks, seed: common.seed &+ UInt64(run))
+      let result = kmeans.fit(data, blocks: blocks, seed: common.seed &+ UInt64(run))
       if best == nil || result.inertia < best!.inertia { best = result }
     }
     return best!

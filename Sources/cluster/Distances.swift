@@ -1,20 +1,31 @@
+import Dispatch
 import Kernels
 import Shared
 
 /// Squared Euclidean distances from rows of data to a set of centres, a block of rows at
-/// a time: ‖x‖² − 2 x·c + ‖c‖², with the x·c products from one sgemm per block.
-struct DistanceBlocks {
+/// a time: ‖x‖² − 2 x·c + ‖c‖², with the x·c products from one sgemm per block. Blocks
+/// are shared out among worker threads, each with its own buffers.
+final class DistanceBlocks {
   /// Rows per block: 2,048 rows of 784 floats are 6 MiB, a size BLAS runs at full speed on.
   static let rowsPerBlock = 2048
 
   let data: FeatureMatrix
   /// ‖x‖² of every row, in the scale `data.floatRows` gives.
   let rowNorms: [Float]
-  private var scratch: [Float] = []
-  private var products: [Float] = []
+  /// Worker threads; each block is handled by one of them.
+  let workers: Int
+  private let buffers: [WorkerBuffers]
 
-  init(_ data: FeatureMatrix) {
+  private final class WorkerBuffers: @unchecked Sendable {
+    var scratch: [Float] = []
+    var products: [Float] = []
+  }
+
+  init(_ data: FeatureMatrix, threads: Int = 1) {
     self.data = data
+    let blockCount = (data.count + Self.rowsPerBlock - 1) / Self.rowsPerBlock
+    workers = max(1, min(threads, blockCount))
+    buffers = (0..<workers).map { _ in WorkerBuffers() }
     var norms = [Float](repeating: 0, count: data.count)
     var scratch: [Float] = []
     let d = data.dimension
@@ -32,12 +43,14 @@ struct DistanceBlocks {
     rowNorms = norms
   }
 
-  /// Calls `body(rows, x, distances)` for each block: `x` the block's rows (rows × d) and
-  /// `distances` (rows × k) their squared distances to `centers` (k × d, row-major).
-  mutating func forEachBlock(
+  /// Calls `body(worker, rows, x, distances)` for each block: `x` the block's rows
+  /// (rows × d) and `distances` (rows × k) their squared distances to `centers` (k × d,
+  /// row-major). Blocks run concurrently on `workers` threads, so `body` may write only
+  /// to the rows it is given and to state of its own worker (index 0..<workers).
+  func forEachBlock(
     centers: [Float], k: Int,
-    _ body: (_ rows: Range<Int>, _ x: UnsafeBufferPointer<Float>, _ distances: UnsafeMutableBufferPointer<Float>) throws -> Void
-  ) rethrows {
+    _ body: (_ worker: Int, _ rows: Range<Int>, _ x: UnsafeBufferPointer<Float>, _ distances: UnsafeMutableBufferPointer<Float>) -> Void
+  ) {
     let d = data.dimension
     var centerNorms = [Float](repeating: 0, count: k)
     for c in 0..<k {
@@ -45,30 +58,46 @@ struct DistanceBlocks {
       for j in 0..<d { sum += centers[c * d + j] * centers[c * d + j] }
       centerNorms[c] = sum
     }
-    // Take the buffers out of self (swap, not copy) so that writing them does not copy.
-    var products: [Float] = []
-    var scratch: [Float] = []
-    swap(&products, &self.products)
-    swap(&scratch, &self.scratch)
-    defer {
-      swap(&products, &self.products)
-      swap(&scratch, &self.scratch)
-    }
-    if products.count < Self.rowsPerBlock * k { products = [Float](repeating: 0, count: Self.rowsPerBlock * k) }
-    for start in stride(from: 0, to: data.count, by: Self.rowsPerBlock) {
-      let rows = start..<min(start + Self.rowsPerBlock, data.count)
-      try data.floatRows(rows, scratch: &scratch) { x in
-        try products.withUnsafeMutableBufferPointer { g in
-          // g (rows × k) = x (rows × d) · centersᵀ (d × k)
-          BLAS.sgemm(transposeB: true, m: rows.count, n: k, k: d, x.baseAddress!, centers, g.baseAddress!)
-          for r in 0..<rows.count {
-            let xNorm = rowNorms[rows.lowerBound + r]
-            let gRow = g.baseAddress! + r * k
-            for c in 0..<k { gRow[c] = max(0, xNorm - 2 * gRow[c] + centerNorms[c]) }
+    let blockCount = (data.count + Self.rowsPerBlock - 1) / Self.rowsPerBlock
+    // Our threads share the blocks out, so each BLAS call runs on one thread.
+    let blasThreads = BLAS.threads
+    if workers > 1 { BLAS.threads = 1 }
+    defer { if workers > 1 { BLAS.threads = blasThreads } }
+    // The workers only touch their own buffers and the rows they are given, so sharing the
+    // closures across threads is safe though the compiler cannot see it.
+    withoutActuallyEscaping(body) { body in
+    let work = { (worker: Int) in
+      let buffer = self.buffers[worker]
+      if buffer.products.count < Self.rowsPerBlock * k { buffer.products = [Float](repeating: 0, count: Self.rowsPerBlock * k) }
+      for block in stride(from: worker, to: blockCount, by: self.workers) {
+        let start = block * Self.rowsPerBlock
+        let rows = start..<min(start + Self.rowsPerBlock, self.data.count)
+        self.data.floatRows(rows, scratch: &buffer.scratch) { x in
+          buffer.products.withUnsafeMutableBufferPointer { g in
+            // g (rows × k) = x (rows × d) · centersᵀ (d × k)
+            BLAS.sgemm(transposeB: true, m: rows.count, n: k, k: d, x.baseAddress!, centers, g.baseAddress!)
+            for r in 0..<rows.count {
+              let xNorm = self.rowNorms[rows.lowerBound + r]
+              let gRow = g.baseAddress! + r * k
+              for c in 0..<k { gRow[c] = max(0, xNorm - 2 * gRow[c] + centerNorms[c]) }
+            }
+            body(worker, rows, x, UnsafeMutableBufferPointer(rebasing: g[0..<rows.count * k]))
           }
-          try body(rows, x, UnsafeMutableBufferPointer(rebasing: g[0..<rows.count * k]))
         }
       }
     }
+    if workers == 1 {
+      work(0)
+    } else {
+      let shared = UncheckedSendable(work)
+      DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
+    }
+    }
   }
+}
+
+/// A value handed to other threads under a guarantee the compiler cannot check.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+  let value: Value
+  init(_ value: Value) { self.value = value }
 }

@@ -32,15 +32,15 @@ struct KMeans {
   var report: (Int, Double, Double) -> Void = { _, _, _ in }
 
   /// Fits once, with first centres chosen by `initialization` from `seed`.
-  func fit(_ data: FeatureMatrix, blocks: inout DistanceBlocks, seed: UInt64) -> KMeansResult {
+  func fit(_ data: FeatureMatrix, blocks: DistanceBlocks, seed: UInt64) -> KMeansResult {
     var random = SplitMix64(seed: seed)
     let centers = initialization == .random
-      ? randomCenters(data, &random) : plusPlusCenters(data, blocks: &blocks, &random)
-    return fit(data, blocks: &blocks, from: centers)
+      ? randomCenters(data, &random) : plusPlusCenters(data, blocks: blocks, &random)
+    return fit(data, blocks: blocks, from: centers)
   }
 
   /// Runs Lloyd's iterations from the given first centres (k × d).
-  func fit(_ data: FeatureMatrix, blocks: inout DistanceBlocks, from initialCenters: [Float]) -> KMeansResult {
+  func fit(_ data: FeatureMatrix, blocks: DistanceBlocks, from initialCenters: [Float]) -> KMeansResult {
     var centers = initialCenters
     let threshold = tolerance * meanVariance(data)
     let d = data.dimension
@@ -51,7 +51,7 @@ struct KMeans {
     var converged = false
     while iterations < maxIterations && !converged {
       iterations += 1
-      let pass = assign(&blocks, centers, &assignments, &closest, summing: true)
+      let pass = assign(blocks, centers, &assignments, &closest, summing: true)
       let inertia = pass.inertia
       var (sums, counts) = (pass.sums, pass.counts)
       var shift = 0.0
@@ -78,53 +78,75 @@ struct KMeans {
       converged = shift <= threshold
     }
     // Assignments and inertia of the final centres.
-    let inertia = assign(&blocks, centers, &assignments, &closest, summing: false).inertia
+    let inertia = assign(blocks, centers, &assignments, &closest, summing: false).inertia
     return KMeansResult(centers: centers, assignments: assignments, inertia: inertia, iterations: iterations)
+  }
+
+  /// What one worker thread gathers during an assignment pass.
+  private final class PassTotals: @unchecked Sendable {
+    var inertia = 0.0
+    var counts: [Int]
+    var sums: [Double]
+    var blockSums: [Float]
+
+    init(k: Int, d: Int, summing: Bool) {
+      counts = [Int](repeating: 0, count: k)
+      sums = [Double](repeating: 0, count: summing ? k * d : 0)
+      blockSums = [Float](repeating: 0, count: summing ? k * d : 0)
+    }
   }
 
   /// Assigns every record to its nearest centre and returns the inertia; with `summing`,
   /// also the sum (k × d, in double) and count of each cluster's records, from the same
   /// pass over the data, so each iteration converts the data to float once.
   func assign(
-    _ blocks: inout DistanceBlocks, _ centers: [Float], _ assignments: inout [Int32], _ closest: inout [Float],
+    _ blocks: DistanceBlocks, _ centers: [Float], _ assignments: inout [Int32], _ closest: inout [Float],
     summing: Bool
   ) -> (inertia: Double, sums: [Double], counts: [Int]) {
     let d = blocks.data.dimension
-    var inertia = 0.0
-    var sums = [Double](repeating: 0, count: summing ? k * d : 0)
-    var counts = [Int](repeating: 0, count: k)
-    // Sums within a block stay in float (a block is at most 2,048 rows), then go into
-    // double, so rounding does not grow with n.
-    var blockSums = [Float](repeating: 0, count: summing ? k * d : 0)
-    blocks.forEachBlock(centers: centers, k: k) { rows, x, distances in
-      for r in 0..<rows.count {
-        let row = distances.baseAddress! + r * k
-        var best = 0
-        var bestDistance = row[0]
-        for c in 1..<k where row[c] < bestDistance {
-          best = c
-          bestDistance = row[c]
-        }
-        assignments[rows.lowerBound + r] = Int32(best)
-        closest[rows.lowerBound + r] = bestDistance
-        inertia += Double(bestDistance)
-      }
-      guard summing else { return }
-      blockSums.withUnsafeMutableBufferPointer { out in
-        for i in 0..<out.count { out[i] = 0 }
-        for r in 0..<rows.count {
-          let c = Int(assignments[rows.lowerBound + r])
-          counts[c] += 1
-          let target = out.baseAddress! + c * d
-          let source = x.baseAddress! + r * d
-          for j in 0..<d { target[j] += source[j] }
-        }
-        sums.withUnsafeMutableBufferPointer { total in
-          for i in 0..<out.count { total[i] += Double(out[i]) }
+    let k = self.k
+    let totals = (0..<blocks.workers).map { _ in PassTotals(k: k, d: d, summing: summing) }
+    assignments.withUnsafeMutableBufferPointer { assignments in
+      closest.withUnsafeMutableBufferPointer { closest in
+        blocks.forEachBlock(centers: centers, k: k) { worker, rows, x, distances in
+          let mine = totals[worker]
+          for r in 0..<rows.count {
+            let row = distances.baseAddress! + r * k
+            var best = 0
+            var bestDistance = row[0]
+            for c in 1..<k where row[c] < bestDistance {
+              best = c
+              bestDistance = row[c]
+            }
+            assignments[rows.lowerBound + r] = Int32(best)
+            closest[rows.lowerBound + r] = bestDistance
+            mine.inertia += Double(bestDistance)
+            mine.counts[best] += 1
+          }
+          guard summing else { return }
+          // Sums within a block stay in float (a block is at most 2,048 rows), then go
+          // into double, so rounding does not grow with n.
+          mine.blockSums.withUnsafeMutableBufferPointer { out in
+            for i in 0..<out.count { out[i] = 0 }
+            for r in 0..<rows.count {
+              let target = out.baseAddress! + Int(assignments[rows.lowerBound + r]) * d
+              let source = x.baseAddress! + r * d
+              for j in 0..<d { target[j] += source[j] }
+            }
+            mine.sums.withUnsafeMutableBufferPointer { total in
+              for i in 0..<out.count { total[i] += Double(out[i]) }
+            }
+          }
         }
       }
     }
-    return (inertia, sums, counts)
+    var sums = totals[0].sums
+    var counts = totals[0].counts
+    for other in totals.dropFirst() {
+      for i in sums.indices { sums[i] += other.sums[i] }
+      for c in 0..<k { counts[c] += other.counts[c] }
+    }
+    return (totals.reduce(0) { $0 + $1.inertia }, sums, counts)
   }
 
   private func farthestRecord(_ closest: [Float], excluding taken: Set<Int>) -> Int {
@@ -171,13 +193,15 @@ struct KMeans {
     return indices[0..<k].flatMap { row(data, $0) }
   }
 
-  private func plusPlusCenters(_ data: FeatureMatrix, blocks: inout DistanceBlocks, _ random: inout SplitMix64) -> [Float] {
+  private func plusPlusCenters(_ data: FeatureMatrix, blocks: DistanceBlocks, _ random: inout SplitMix64) -> [Float] {
     let n = data.count
     let candidatesPerStep = 2 + Int(log(Double(k)))
     var centers = row(data, random.next(below: n))
     var closest = [Float](repeating: 0, count: n)
-    blocks.forEachBlock(centers: centers, k: 1) { rows, _, distances in
-      for r in 0..<rows.count { closest[rows.lowerBound + r] = distances[r] }
+    closest.withUnsafeMutableBufferPointer { closest in
+      blocks.forEachBlock(centers: centers, k: 1) { _, rows, _, distances in
+        for r in 0..<rows.count { closest[rows.lowerBound + r] = distances[r] }
+      }
     }
     for _ in 1..<k {
       // Candidates drawn with probability proportional to their squared distance.
@@ -199,19 +223,29 @@ struct KMeans {
         return low
       }
       let candidateRows = candidates.flatMap { row(data, $0) }
-      var newPotentials = [Double](repeating: 0, count: candidates.count)
-      var candidateDistances = [Float](repeating: 0, count: n * candidates.count)
       let m = candidates.count
-      blocks.forEachBlock(centers: candidateRows, k: m) { rows, _, distances in
-        for r in 0..<rows.count {
-          let i = rows.lowerBound + r
-          for c in 0..<m {
-            let value = min(closest[i], distances[r * m + c])
-            candidateDistances[i * m + c] = value
-            newPotentials[c] += Double(value)
+      var candidateDistances = [Float](repeating: 0, count: n * m)
+      // Each worker sums the potentials of its own blocks.
+      var potentials = [[Double]](repeating: [Double](repeating: 0, count: m), count: blocks.workers)
+      potentials.withUnsafeMutableBufferPointer { potentials in
+        candidateDistances.withUnsafeMutableBufferPointer { candidateDistances in
+          closest.withUnsafeBufferPointer { closest in
+            blocks.forEachBlock(centers: candidateRows, k: m) { worker, rows, _, distances in
+              var sums = [Double](repeating: 0, count: m)
+              for r in 0..<rows.count {
+                let i = rows.lowerBound + r
+                for c in 0..<m {
+                  let value = min(closest[i], distances[r * m + c])
+                  candidateDistances[i * m + c] = value
+                  sums[c] += Double(value)
+                }
+              }
+              for c in 0..<m { potentials[worker][c] += sums[c] }
+            }
           }
         }
       }
+      let newPotentials = (0..<m).map { c in potentials.reduce(0) { $0 + $1[c] } }
       let best = newPotentials.indices.min { newPotentials[$0] < newPotentials[$1] }!
       for i in 0..<n { closest[i] = candidateDistances[i * m + best] }
       centers += row(data, candidates[best])

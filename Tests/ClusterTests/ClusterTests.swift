@@ -42,8 +42,8 @@ func samePartition(_ a: [Int32], _ b: [Int32]) -> Bool {
   @Test(arguments: [KMeansInit.kmeansPlusPlus, .random], [UInt64(0), 1, 2, 3])
   func oneDimensionalKnownAnswer(initialization: KMeansInit, seed: UInt64) throws {
     let data = try matrix([[0], [1], [10], [11]])
-    var blocks = DistanceBlocks(data)
-    let result = KMeans(k: 2, initialization: initialization).fit(data, blocks: &blocks, seed: seed)
+    let blocks = DistanceBlocks(data, threads: 2)
+    let result = KMeans(k: 2, initialization: initialization).fit(data, blocks: blocks, seed: seed)
     #expect(samePartition(result.assignments, [0, 0, 1, 1]))
     #expect(Set(result.centers) == [0.5, 10.5])
     #expect(abs(result.inertia - 1) < 1e-5)
@@ -62,16 +62,16 @@ func samePartition(_ a: [Int32], _ b: [Int32]) -> Bool {
       }
     }
     let data = try matrix(rows)
-    var blocks = DistanceBlocks(data)
-    let result = KMeans(k: 4).fit(data, blocks: &blocks, seed: seed)
+    let blocks = DistanceBlocks(data, threads: 2)
+    let result = KMeans(k: 4).fit(data, blocks: blocks, seed: seed)
     #expect(samePartition(result.assignments, truth))
   }
 
   /// More clusters than distinct points: emptied clusters are re-seeded and nothing is NaN.
   @Test func duplicatePointsLeaveNoNaN() throws {
     let data = try matrix([[1, 1], [1, 1], [1, 1], [5, 5], [5, 5]])
-    var blocks = DistanceBlocks(data)
-    let result = KMeans(k: 3).fit(data, blocks: &blocks, seed: 0)
+    let blocks = DistanceBlocks(data, threads: 2)
+    let result = KMeans(k: 3).fit(data, blocks: blocks, seed: 0)
     #expect(result.centers.allSatisfy { $0.isFinite })
     #expect(result.inertia == 0)
     #expect(result.assignments[0] == result.assignments[1] && result.assignments[3] == result.assignments[4])
@@ -82,9 +82,9 @@ func samePartition(_ a: [Int32], _ b: [Int32]) -> Bool {
     var random = SplitMix64(seed: 5)
     let rows = (0..<(DistanceBlocks.rowsPerBlock + 37)).map { _ in (0..<3).map { _ in random.nextUnitFloat() * 4 } }
     let centers: [Float] = [0, 0, 0, 1, 2, 3]
-    var blocks = DistanceBlocks(try matrix(rows))
+    let blocks = DistanceBlocks(try matrix(rows), threads: 1)
     var worst: Float = 0
-    blocks.forEachBlock(centers: centers, k: 2) { range, _, distances in
+    blocks.forEachBlock(centers: centers, k: 2) { _, range, _, distances in
       for r in 0..<range.count {
         for c in 0..<2 {
           let row = rows[range.lowerBound + r]
@@ -154,5 +154,21 @@ func samePartition(_ a: [Int32], _ b: [Int32]) -> Bool {
     let (model, logLikelihood, _) = mixture.fit(data, initialAssignments: [0, 0, 1, 1])
     #expect(logLikelihood.isFinite)
     #expect(model.variances.allSatisfy { $0.isFinite && $0 > 0 })
+  }
+}
+
+@Suite struct ThreadingTests {
+  /// Worker threads share the blocks out; the answer is the same as with one thread.
+  @Test func threadsGiveTheSameAnswer() throws {
+    var random = SplitMix64(seed: 11)
+    let rows = (0..<(3 * DistanceBlocks.rowsPerBlock + 100)).map { i in
+      (0..<6).map { j in Float((i % 5) * (j + 1)) + random.nextUnitFloat() }
+    }
+    let data = try matrix(rows)
+    let one = KMeans(k: 5).fit(data, blocks: DistanceBlocks(data, threads: 1), seed: 3)
+    let two = KMeans(k: 5).fit(data, blocks: DistanceBlocks(data, threads: 2), seed: 3)
+    #expect(DistanceBlocks(data, threads: 2).workers == 2)
+    #expect(one.assignments == two.assignments)
+    #expect(abs(one.inertia - two.inertia) <= 1e-6 * one.inertia)
   }
 }
