@@ -27,8 +27,14 @@ struct Cluster: ParsableCommand {
   @Option(help: "kmeans (Lloyd with k-means++ seeding), gmm (Gaussian mixture by EM, started from K-means) or sinkhorn (balanced assignment to K-means prototypes).")
   var method: Method = .kmeans
 
-  @Option(name: .short, help: "Number of clusters.")
-  var k: Int
+  @Option(name: .short, help: "Number of clusters (taken from the model with --load).")
+  var k: Int?
+
+  @Option(help: ArgumentHelp("Write the fitted model (centres, or the mixture) to FILE, atomically, as safetensors.", valueName: "file"))
+  var save: String?
+
+  @Option(help: ArgumentHelp("Assign the stream with a model written by --save, without fitting (its method and k are used).", valueName: "file"))
+  var load: String?
 
   @Option(name: .customLong("max-iter"), help: "At most this many K-means iterations per run.")
   var maxIterations = 300
@@ -70,7 +76,9 @@ struct Cluster: ParsableCommand {
 
   func validate() throws {
     if threads < 1 { throw ValidationError("--threads must be at least 1") }
-    if k < 1 { throw ValidationError("-k must be at least 1, not \(k)") }
+    if load == nil && k == nil { throw ValidationError("give -k, the number of clusters (or --load a model)") }
+    if let k, k < 1 { throw ValidationError("-k must be at least 1, not \(k)") }
+    if load != nil && save != nil { throw ValidationError("--load assigns with a saved model; --save goes with fitting") }
     if maxIterations < 1 { throw ValidationError("--max-iter must be at least 1") }
     if restarts < 1 { throw ValidationError("--n-init must be at least 1") }
     if !(tolerance >= 0) { throw ValidationError("--tol must be 0 or more") }
@@ -82,7 +90,8 @@ struct Cluster: ParsableCommand {
   }
 
   /// The Sinkhorn column marginals: --weights normalised, or uniform.
-  func clusterWeights() throws -> [Double] {
+  func clusterWeights(k: Int? = nil) throws -> [Double] {
+    guard let k = k ?? self.k else { return [] }
     guard let weights else { return Array(repeating: 1 / Double(k), count: k) }
     let values = weights.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
     guard values.count == k, values.allSatisfy({ ($0 ?? -1) > 0 && $0!.isFinite }) else {
@@ -102,7 +111,7 @@ struct Cluster: ParsableCommand {
     let progress = ProgressLine(tool: "cluster", quiet: common.quiet)
     let data = try FeatureMatrix(reading: reader)
     guard data.count > 0 else { throw Failure("\(reader.input.name): the stream holds no records to cluster") }
-    guard k <= data.count else {
+    if let k, load == nil, k > data.count {
       throw Failure("-k \(k) is more than the \(data.count) records in \(reader.input.name)", exitCode: ExitStatus.usage)
     }
     if let bad = data.firstNonFiniteRow() {
@@ -110,49 +119,97 @@ struct Cluster: ParsableCommand {
     }
 
     let blocks = DistanceBlocks(data, threads: threads)
-    let best = fitKMeans(data, blocks, progress)
-    var assignments = best.assignments
-    var probabilities: [Float]? = nil
-    var summary = "kmeans k=\(k): inertia \(String(format: "%.6g", best.inertia)) after \(best.iterations) iterations"
-    if soft {
-      probabilities = [Float](repeating: 0, count: data.count * k)
-      for (i, c) in assignments.enumerated() { probabilities![i * k + Int(c)] = 1 }
+    let model: ClusterModel
+    var figures: [String: String] = [:]
+    if let load {
+      let (loaded, scale) = try ClusterModel.load(from: load)
+      guard loaded.d == data.dimension else {
+        throw Failure("\(load): the model is for \(loaded.d)-value records, but \(reader.input.name) has \(data.dimension)")
+      }
+      guard scale == data.scale else {
+        throw Failure("\(load): the model was fitted on data scaled by \(scale), but \(reader.input.name) scales by \(data.scale) (another range or element type)")
+      }
+      if let k, k != loaded.k { throw Failure("-k \(k) differs from the model's k = \(loaded.k)", exitCode: ExitStatus.usage) }
+      model = loaded
+    } else {
+      (model, figures) = try fit(data, blocks, k: k!, progress)
     }
-    if method == .gmm {
+    let k = model.k
+    let (assignments, probabilities, summary) = try assign(data, blocks, model)
+    try writeAssigned(data, k: k, assignments: assignments, probabilities: probabilities)
+    if let save {
+      figures["history"] = Cluster.invocation
+      try model.save(to: save, scale: data.scale, options: figures)
+    }
+    progress.finish(summary + (figures["fit"].map { "; \($0)" } ?? ""))
+  }
+
+  /// Fits the model --method asks for; returns it with figures of the fit for the summary
+  /// and the saved metadata.
+  private func fit(_ data: FeatureMatrix, _ blocks: DistanceBlocks, k: Int, _ progress: ProgressLine) throws
+    -> (ClusterModel, [String: String])
+  {
+    let best = fitKMeans(data, blocks, k: k, progress)
+    let kmeansFigures = "kmeans inertia \(String(format: "%.6g", best.inertia)) after \(best.iterations) iterations"
+    switch method {
+    case .kmeans, .sinkhorn:
+      return (.centers(method: method, centers: best.centers, k: k, d: data.dimension), ["fit": kmeansFigures])
+    case .gmm:
       var mixture = GaussianMixture(
         k: k, covariance: covariance.value, regularization: regularization, maxIterations: maxIterations)
       mixture.report = { iteration, logLikelihood, change in
         progress.status("gmm iteration \(iteration): mean log-likelihood \(String(format: "%.6g", logLikelihood)), change \(String(format: "%.2e", change))")
       }
       let (model, logLikelihood, iterations) = mixture.fit(data, initialAssignments: best.assignments)
-      var responsibilities = [Float](repeating: 0, count: data.count * k)
-      _ = mixture.expectation(data, model, into: &responsibilities)
-      assignments = argmaxRows(responsibilities)
-      if soft { probabilities = responsibilities }
       let n = Double(data.count)
       let bic = -2 * logLikelihood * n + Double(mixture.parameterCount(d: data.dimension)) * log(n)
-      summary = "gmm k=\(k) \(covariance.value.rawValue): mean log-likelihood \(String(format: "%.6g", logLikelihood)) per record, BIC \(String(format: "%.6g", bic)), \(iterations) EM iterations"
+      let figures = "mean log-likelihood \(String(format: "%.6g", logLikelihood)) per record, BIC \(String(format: "%.6g", bic)), \(iterations) EM iterations"
+      return (.mixture(model), ["fit": figures, "log_likelihood": String(logLikelihood), "bic": String(bic)])
     }
-    if method == .sinkhorn {
-      var costs = [Float](repeating: 0, count: data.count * k)
-      costs.withUnsafeMutableBufferPointer { costs in
-        blocks.forEachBlock(centers: best.centers, k: k) { _, rows, _, distances in
-          for i in 0..<distances.count { costs[rows.lowerBound * k + i] = distances[i] }
+  }
+
+  /// Assigns every record with `model`: the nearest centre, the most responsible
+  /// component, or the balanced transport plan.
+  private func assign(_ data: FeatureMatrix, _ blocks: DistanceBlocks, _ model: ClusterModel) throws
+    -> (assignments: [Int32], probabilities: [Float]?, summary: String)
+  {
+    let k = model.k
+    switch model {
+    case let .centers(method, centers, _, _):
+      if method == .sinkhorn {
+        var costs = [Float](repeating: 0, count: data.count * k)
+        costs.withUnsafeMutableBufferPointer { costs in
+          blocks.forEachBlock(centers: centers, k: k) { _, rows, _, distances in
+            for i in 0..<distances.count { costs[rows.lowerBound * k + i] = distances[i] }
+          }
         }
+        let solver = Sinkhorn(epsilon: epsilon, iterations: sinkhornIterations)
+        let (rows, iterations) = solver.plan(costs: costs, n: data.count, k: k, weights: try clusterWeights(k: k))
+        let assignments = argmaxRows(rows, k: k)
+        let sizes = (0..<k).map { c in assignments.lazy.filter { $0 == c }.count }
+        return (assignments, soft ? rows : nil,
+          "sinkhorn k=\(k) ε=\(epsilon): \(iterations) iterations, cluster sizes \(sizes.map(String.init).joined(separator: " "))")
       }
-      let solver = Sinkhorn(epsilon: epsilon, iterations: sinkhornIterations)
-      let (rows, iterations) = solver.plan(costs: costs, n: data.count, k: k, weights: try clusterWeights())
-      assignments = argmaxRows(rows)
-      if soft { probabilities = rows }
-      let sizes = (0..<k).map { c in assignments.lazy.filter { $0 == c }.count }
-      summary = "sinkhorn k=\(k) ε=\(epsilon): \(iterations) iterations, cluster sizes \(sizes.map(String.init).joined(separator: " "))"
+      var assignments = [Int32](repeating: 0, count: data.count)
+      var closest = [Float](repeating: 0, count: data.count)
+      let inertia = KMeans(k: k).assign(blocks, centers, &assignments, &closest, summing: false).inertia
+      var probabilities: [Float]? = nil
+      if soft {
+        probabilities = [Float](repeating: 0, count: data.count * k)
+        for (i, c) in assignments.enumerated() { probabilities![i * k + Int(c)] = 1 }
+      }
+      return (assignments, probabilities, "kmeans k=\(k): inertia \(String(format: "%.6g", inertia))")
+    case let .mixture(mixtureModel):
+      let mixture = GaussianMixture(k: k, covariance: mixtureModel.covariance)
+      var responsibilities = [Float](repeating: 0, count: data.count * k)
+      let logLikelihood = mixture.expectation(data, mixtureModel, into: &responsibilities)
+      return (argmaxRows(responsibilities, k: k), soft ? responsibilities : nil,
+        "gmm k=\(k) \(mixtureModel.covariance.rawValue): mean log-likelihood \(String(format: "%.6g", logLikelihood)) per record")
     }
-    try writeAssigned(data, assignments: assignments, probabilities: probabilities)
-    progress.finish(summary)
   }
 
   /// The largest entry's column in each row of an n × k matrix.
-  private func argmaxRows(_ matrix: [Float]) -> [Int32] {
+  private func argmaxRows(_ matrix: [Float], k: Int) -> [Int32] {
     (0..<matrix.count / k).map { i in
       var best = 0
       for c in 1..<k where matrix[i * k + c] > matrix[i * k + best] { best = c }
@@ -161,7 +218,7 @@ struct Cluster: ParsableCommand {
   }
 
   /// Best of --n-init K-means runs, seeds --seed, --seed + 1, ….
-  private func fitKMeans(_ data: FeatureMatrix, _ blocks: DistanceBlocks, _ progress: ProgressLine) -> KMeansResult {
+  private func fitKMeans(_ data: FeatureMatrix, _ blocks: DistanceBlocks, k: Int, _ progress: ProgressLine) -> KMeansResult {
     var best: KMeansResult?
     for run in 0..<restarts {
       var kmeans = KMeans(k: k, maxIterations: maxIterations, tolerance: tolerance, initialization: initialization.value)
@@ -176,7 +233,7 @@ struct Cluster: ParsableCommand {
   }
 
   /// Writes the records with their clusters (and probabilities) set.
-  private func writeAssigned(_ data: FeatureMatrix, assignments: [Int32], probabilities: [Float]?) throws {
+  private func writeAssigned(_ data: FeatureMatrix, k: Int, assignments: [Int32], probabilities: [Float]?) throws {
     var schema = data.schema
     schema.fields.insert(.cluster)
     if probabilities != nil {

@@ -42,6 +42,24 @@ import Testing
     #expect(sizes.count == 4 && sizes.reduce(0, +) == 400 && sizes.last! - sizes.first! <= 20, "\(sizes)")
   }
 
+  /// Fit on train, save, assign test with the saved model: the same assignments as the
+  /// fitted model gives when it assigns the test records itself.
+  @Test func savedModelAssignsAnotherStream() throws {
+    let folder = try ToolRunner.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    for method in ["kmeans", "gmm"] {
+      let model = folder.appendingPathComponent("\(method).safetensors").path
+      let fit = try ToolRunner.shell(
+        "decode fashion-mnist --split train --limit 600 -q | cluster -k 5 --method \(method) --save \"$0\" -q > /dev/null", [model])
+      #expect(fit.status == 0, "\(fit.stderr)")
+      let first = try ToolRunner.shell("decode fashion-mnist --split test --limit 80 -q | cluster --load \"$0\" -q | view --head 80 | cut -f1,4", [model])
+      let again = try ToolRunner.shell("decode fashion-mnist --split test --limit 80 -q | cluster --load \"$0\" -q | view --head 80 | cut -f1,4", [model])
+      #expect(first.status == 0 && first.stdout == again.stdout && first.stdout.count > 80 * 3, "\(first.stderr)")
+      let wrong = try ToolRunner.shell("decode images \"$1\" --size 8 -q | cluster --load \"$0\" -q", [model, sharedData("png/pngsuite")])
+      #expect(wrong.status == 65 && wrong.stderr.contains("the model is for 784-value records"), "\(wrong.stderr)")
+    }
+  }
+
   @Test func gzipIsRecognisedOnStdin() throws {
     let result = try ToolRunner.shell("decode idx - --limit 3 -q < \"$0\" | view --json", ["/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"])
     #expect(result.status == 0, "\(result.stderr)")
