@@ -54,11 +54,11 @@ struct Cluster: ParsableCommand {
   @Option(name: .customLong("reg"), help: "GMM: added to every variance, so constant dimensions stay finite.")
   var regularization = 1e-6
 
-  @Option(help: "Sinkhorn: entropic regularisation, relative to the mean cost.")
+  @Option(help: "Sinkhorn: entropic regularisation, relative to the mean cost. Smaller gives cluster sizes closer to the weights after argmax, in more iterations.")
   var epsilon = 0.05
 
   @Option(name: .customLong("iters"), help: "Sinkhorn: at most this many iterations (it stops earlier once the cluster sizes are met).")
-  var sinkhornIterations = 100
+  var sinkhornIterations = 1000
 
   @Option(help: ArgumentHelp("Sinkhorn: cluster sizes as K comma-separated weights (default: equal).", valueName: "w1,w2,…"))
   var weights: String?
