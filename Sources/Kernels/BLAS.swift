@@ -43,3 +43,12 @@ extension BLAS {
     set { openblas_set_num_threads(Int32(newValue)) }
   }
 }
+
+extension BLAS {
+  /// B (m × n) ← B · L⁻ᵀ for a lower-triangular L (n × n), row-major: each row b of B
+  /// becomes the solution y of L y = b (`cblas_strsm`, right side, transposed).
+  @inlinable
+  public static func solveLowerTransposedRight(m: Int, n: Int, _ lower: UnsafePointer<Float>, _ b: UnsafeMutablePointer<Float>) {
+    cblas_strsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, blasint(m), blasint(n), 1, lower, blasint(n), b, blasint(n))
+  }
+}

@@ -48,7 +48,7 @@ struct Cluster: ParsableCommand {
   @Option(name: .customLong("init"), help: "How K-means picks its first centres: kmeans++ (greedy, as scikit-learn) or random.")
   var initialization: KMeansInitArgument = .init(.kmeansPlusPlus)
 
-  @Option(help: "GMM: covariance of each component: diag or spherical.")
+  @Option(help: "GMM: covariance of each component: diag, spherical, full or tied (one full matrix shared). full and tied cost d³ per component: reduce d first (e.g. PCA) for raw pixels.")
   var covariance: CovarianceArgument = .init(.diag)
 
   @Option(name: .customLong("reg"), help: "GMM: added to every variance, so constant dimensions stay finite.")

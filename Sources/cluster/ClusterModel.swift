@@ -39,7 +39,7 @@ enum ClusterModel {
       file.metadata["covariance"] = model.covariance.rawValue
       file.tensors["weights"] = ([model.k], model.weights.map(Float.init))
       file.tensors["means"] = ([model.k, model.d], model.means)
-      file.tensors["variances"] = (model.covariance == .diag ? [model.k, model.d] : [model.k], model.variances)
+      file.tensors["variances"] = (model.covariance.storedShape(k: model.k, d: model.d), model.variances)
     }
     let output = try AtomicFileOutput(path: path)
     try output.write(file.encoded())
@@ -66,11 +66,23 @@ enum ClusterModel {
       let model = GaussianMixtureModel(
         k: k, d: d, covariance: covariance, weights: weights,
         means: try file.tensor("means", shape: [k, d], file: path),
-        variances: try file.tensor("variances", shape: covariance == .diag ? [k, d] : [k], file: path))
-      guard model.variances.allSatisfy({ $0 > 0 && $0.isFinite }), weights.allSatisfy({ $0 > 0 }) else {
-        throw Failure("\(path): the mixture has non-positive variances or weights")
+        variances: try file.tensor("variances", shape: covariance.storedShape(k: k, d: d), file: path))
+      guard model.variances.allSatisfy(\.isFinite), weights.allSatisfy({ $0 > 0 }) else {
+        throw Failure("\(path): the mixture has non-finite variances or non-positive weights")
       }
       return (.mixture(model), scale)
+    }
+  }
+}
+
+extension CovarianceType {
+  /// Shape of the stored variances: k × d, k, k × d × d, or d × d.
+  func storedShape(k: Int, d: Int) -> [Int] {
+    switch self {
+    case .diag: return [k, d]
+    case .spherical: return [k]
+    case .full: return [k, d, d]
+    case .tied: return [d, d]
     }
   }
 }

@@ -8,6 +8,10 @@ enum CovarianceType: String, CaseIterable {
   case diag
   /// One variance per component.
   case spherical
+  /// A full covariance matrix per component.
+  case full
+  /// One full covariance matrix shared by all components.
+  case tied
 }
 
 /// A fitted Gaussian mixture.
@@ -19,7 +23,8 @@ struct GaussianMixtureModel {
   var weights: [Double]
   /// k × d.
   var means: [Float]
-  /// diag: k × d variances; spherical: k variances.
+  /// diag: k × d variances; spherical: k variances; full: k × d × d covariance
+  /// matrices; tied: one d × d covariance matrix.
   var variances: [Float]
 }
 
@@ -65,56 +70,37 @@ struct GaussianMixture {
 
   /// Free parameters, for BIC: k − 1 weights, k·d means, and the variances.
   func parameterCount(d: Int) -> Int {
-    (k - 1) + k * d + (covariance == .diag ? k * d : k)
+    let covarianceParameters: Int
+    switch covariance {
+    case .diag: covarianceParameters = k * d
+    case .spherical: covarianceParameters = k
+    case .full: covarianceParameters = k * d * (d + 1) / 2
+    case .tied: covarianceParameters = d * (d + 1) / 2
+    }
+    return (k - 1) + k * d + covarianceParameters
   }
 
   /// E-step: responsibilities (n × k, rows summing to 1); returns the mean log-likelihood.
   func expectation(_ data: FeatureMatrix, _ model: GaussianMixtureModel, into responsibilities: inout [Float]) -> Double {
-    let d = data.dimension
-    // Per component: precisions (k × d), precision-weighted means (k × d), and the constant
-    // log π_k − ½ (d log 2π + log|Σ_k| + Σ μ²/σ²).
-    var precisions = [Float](repeating: 0, count: k * d)
-    var weightedMeans = [Float](repeating: 0, count: k * d)
-    var constants = [Double](repeating: 0, count: k)
-    for c in 0..<k {
-      var logDeterminant = 0.0
-      var meanTerm = 0.0
-      for j in 0..<d {
-        let variance = Double(model.covariance == .diag ? model.variances[c * d + j] : model.variances[c])
-        let precision = 1 / variance
-        precisions[c * d + j] = Float(precision)
-        weightedMeans[c * d + j] = Float(Double(model.means[c * d + j]) * precision)
-        logDeterminant += log(variance)
-        meanTerm += Double(model.means[c * d + j]) * Double(model.means[c * d + j]) * precision
-      }
-      constants[c] = log(model.weights[c]) - 0.5 * (Double(d) * log(2 * Double.pi) + logDeterminant + meanTerm)
-    }
+    let density = model.covariance == .full || model.covariance == .tied
+      ? ComponentDensity.cholesky(model) : ComponentDensity.diagonal(model)
     var total = 0.0
-    var logs = [Double](repeating: 0, count: k)
-    var squares = [Float](repeating: 0, count: DistanceBlocks.rowsPerBlock * d)
-    var linear = [Float](repeating: 0, count: DistanceBlocks.rowsPerBlock * k)
-    var quadratic = [Float](repeating: 0, count: DistanceBlocks.rowsPerBlock * k)
+    var logBlock = [Float](repeating: 0, count: DistanceBlocks.rowsPerBlock * k)
     var scratch: [Float] = []
     for start in stride(from: 0, to: data.count, by: DistanceBlocks.rowsPerBlock) {
       let rows = start..<min(start + DistanceBlocks.rowsPerBlock, data.count)
       let m = rows.count
-      data.floatRows(rows, scratch: &scratch) { x in
-        for i in 0..<x.count { squares[i] = x[i] * x[i] }
-        // quadratic (m × k) = x² · precisionsᵀ; linear (m × k) = x · weightedMeansᵀ
-        BLAS.sgemm(transposeB: true, m: m, n: k, k: d, squares, precisions, &quadratic)
-        BLAS.sgemm(transposeB: true, m: m, n: k, k: d, x.baseAddress!, weightedMeans, &linear)
-      }
+      data.floatRows(rows, scratch: &scratch) { x in density.logDensities(x, rows: m, into: &logBlock) }
       for r in 0..<m {
         var top = -Double.infinity
-        for c in 0..<k {
-          logs[c] = constants[c] - 0.5 * (Double(quadratic[r * k + c]) - 2 * Double(linear[r * k + c]))
-          top = max(top, logs[c])
-        }
+        for c in 0..<k { top = max(top, Double(logBlock[r * k + c]) + density.constants[c]) }
         var sum = 0.0
-        for c in 0..<k { sum += exp(logs[c] - top) }
+        for c in 0..<k { sum += exp(Double(logBlock[r * k + c]) + density.constants[c] - top) }
         let logSum = top + log(sum)
         total += logSum
-        for c in 0..<k { responsibilities[(rows.lowerBound + r) * k + c] = Float(exp(logs[c] - logSum)) }
+        for c in 0..<k {
+          responsibilities[(rows.lowerBound + r) * k + c] = Float(exp(Double(logBlock[r * k + c]) + density.constants[c] - logSum))
+        }
       }
     }
     return total / Double(data.count)
@@ -148,22 +134,171 @@ struct GaussianMixture {
     }
     let n = Double(data.count)
     var model = GaussianMixtureModel(
-      k: k, d: d, covariance: covariance, weights: [], means: [Float](repeating: 0, count: k * d),
-      variances: [Float](repeating: 0, count: covariance == .diag ? k * d : k))
+      k: k, d: d, covariance: covariance, weights: [], means: [Float](repeating: 0, count: k * d), variances: [])
+    var masses: [Double] = []
+    var sphericalSums = [Double](repeating: 0, count: k)
+    var diagonal = [Float](repeating: 0, count: k * d)
     for c in 0..<k {
-      // A component that lost all its records keeps a tiny weight and the data's scale,
-      // rather than dividing by zero.
+      // A component that lost all its records keeps a tiny weight rather than dividing by zero.
       let nc = max(mass[c], 10 * Double.ulpOfOne)
+      masses.append(nc)
       model.weights.append(max(mass[c] / n, Double.leastNormalMagnitude))
-      var sphericalSum = 0.0
       for j in 0..<d {
         let mean = first[c * d + j] / nc
         let variance = max(0, second[c * d + j] / nc - mean * mean) + regularization
         model.means[c * d + j] = Float(mean)
-        if covariance == .diag { model.variances[c * d + j] = Float(variance) } else { sphericalSum += variance }
+        diagonal[c * d + j] = Float(variance)
+        sphericalSums[c] += variance
       }
-      if covariance == .spherical { model.variances[c] = Float(sphericalSum / Double(d)) }
+    }
+    switch covariance {
+    case .diag: model.variances = diagonal
+    case .spherical: model.variances = sphericalSums.map { Float($0 / Double(d)) }
+    case .full, .tied: model.variances = scatter(data, responsibilities, means: model.means, masses: masses)
     }
     return model
+  }
+
+  /// Full covariances, Σ_c = Σ_i r_ic (x_i − μ_c)(x_i − μ_c)ᵀ / N_c + reg·I (k × d × d),
+  /// or their mass-weighted average for tied (d × d), by one sgemm per component and block.
+  private func scatter(_ data: FeatureMatrix, _ responsibilities: [Float], means: [Float], masses: [Double]) -> [Float] {
+    let d = data.dimension
+    var totals = [Double](repeating: 0, count: k * d * d)
+    var weighted = [Float](repeating: 0, count: DistanceBlocks.rowsPerBlock * d)
+    var product = [Float](repeating: 0, count: d * d)
+    var scratch: [Float] = []
+    for start in stride(from: 0, to: data.count, by: DistanceBlocks.rowsPerBlock) {
+      let rows = start..<min(start + DistanceBlocks.rowsPerBlock, data.count)
+      let m = rows.count
+      data.floatRows(rows, scratch: &scratch) { x in
+        for c in 0..<k {
+          // Rows of (x − μ_c) · √r_ic, so that Wᵀ W is the weighted scatter.
+          for r in 0..<m {
+            let root = responsibilities[(rows.lowerBound + r) * k + c].squareRoot()
+            for j in 0..<d { weighted[r * d + j] = (x[r * d + j] - means[c * d + j]) * root }
+          }
+          BLAS.sgemm(transposeA: true, m: d, n: d, k: m, weighted, weighted, &product)
+          for i in 0..<d * d { totals[c * d * d + i] += Double(product[i]) }
+        }
+      }
+    }
+    if covariance == .tied {
+      var shared = [Float](repeating: 0, count: d * d)
+      for i in 0..<d * d {
+        let sum = (0..<k).reduce(0.0) { $0 + totals[$1 * d * d + i] }
+        shared[i] = Float(sum / Double(data.count))
+      }
+      for j in 0..<d { shared[j * d + j] += Float(regularization) }
+      return shared
+    }
+    var covariances = [Float](repeating: 0, count: k * d * d)
+    for c in 0..<k {
+      for i in 0..<d * d { covariances[c * d * d + i] = Float(totals[c * d * d + i] / masses[c]) }
+      for j in 0..<d { covariances[c * d * d + j * d + j] += Float(regularization) }
+    }
+    return covariances
+  }
+}
+
+/// Log densities of every component for a block of rows, without the per-component
+/// constants (log π_c − ½ (d log 2π + log|Σ_c|), in `constants`). Keeps its block
+/// buffers from call to call.
+final class ComponentDensity {
+  let k: Int
+  let d: Int
+  let constants: [Double]
+  private let kind: Kind
+  private var first: [Float] = []
+  private var second: [Float] = []
+  private var third: [Float] = []
+
+  private init(k: Int, d: Int, constants: [Double], kind: Kind) {
+    self.k = k
+    self.d = d
+    self.constants = constants
+    self.kind = kind
+  }
+
+  private enum Kind {
+    /// Precisions (k × d) and precision-weighted means (k × d), for diag and spherical:
+    /// −½ Σ_j (x_j − μ_j)²/σ²_j = −½ (x²·(1/σ²) − 2 x·(μ/σ²)) − ½ Σ μ²/σ² (in `constants`).
+    case diagonal(precisions: [Float], weightedMeans: [Float])
+    /// Cholesky factors L_c (one per component, or one shared) and the means.
+    case cholesky(factors: [[Float]], means: [Float])
+  }
+
+  static func diagonal(_ model: GaussianMixtureModel) -> ComponentDensity {
+    let (k, d) = (model.k, model.d)
+    var precisions = [Float](repeating: 0, count: k * d)
+    var weightedMeans = [Float](repeating: 0, count: k * d)
+    var constants = [Double](repeating: 0, count: k)
+    for c in 0..<k {
+      var logDeterminant = 0.0
+      var meanTerm = 0.0
+      for j in 0..<d {
+        let variance = Double(model.covariance == .diag ? model.variances[c * d + j] : model.variances[c])
+        let precision = 1 / variance
+        precisions[c * d + j] = Float(precision)
+        weightedMeans[c * d + j] = Float(Double(model.means[c * d + j]) * precision)
+        logDeterminant += log(variance)
+        meanTerm += Double(model.means[c * d + j]) * Double(model.means[c * d + j]) * precision
+      }
+      constants[c] = log(model.weights[c]) - 0.5 * (Double(d) * log(2 * Double.pi) + logDeterminant + meanTerm)
+    }
+    return ComponentDensity(k: k, d: d, constants: constants, kind: .diagonal(precisions: precisions, weightedMeans: weightedMeans))
+  }
+
+  static func cholesky(_ model: GaussianMixtureModel) -> ComponentDensity {
+    let (k, d) = (model.k, model.d)
+    let matrices = model.covariance == .tied ? 1 : k
+    var factors: [[Float]] = []
+    var logDeterminants: [Double] = []
+    for c in 0..<matrices {
+      let covariance = model.variances[c * d * d..<(c + 1) * d * d].map(Double.init)
+      // The regularisation keeps Σ positive definite; should rounding still defeat it,
+      // a little more on the diagonal does.
+      var lower = choleskyLower(covariance, n: d)
+      var extra = 1e-6
+      while lower == nil {
+        var bumped = covariance
+        for j in 0..<d { bumped[j * d + j] += extra }
+        lower = choleskyLower(bumped, n: d)
+        extra *= 10
+      }
+      factors.append(lower!.map(Float.init))
+      logDeterminants.append((0..<d).reduce(0.0) { $0 + 2 * log(lower![$1 * d + $1]) })
+    }
+    let constants = (0..<k).map { c in
+      log(model.weights[c]) - 0.5 * (Double(d) * log(2 * Double.pi) + logDeterminants[model.covariance == .tied ? 0 : c])
+    }
+    return ComponentDensity(k: k, d: d, constants: constants, kind: .cholesky(factors: factors, means: model.means))
+  }
+
+  /// logs (rows × k) ← the variable part of each component's log density at each row of x.
+  func logDensities(_ x: UnsafeBufferPointer<Float>, rows m: Int, into logs: inout [Float]) {
+    switch kind {
+    case let .diagonal(precisions, weightedMeans):
+      if first.count < m * d { first = [Float](repeating: 0, count: m * d) }
+      if second.count < m * k { (second, third) = ([Float](repeating: 0, count: m * k), [Float](repeating: 0, count: m * k)) }
+      for i in 0..<m * d { first[i] = x[i] * x[i] }
+      // quadratic (m × k) = x² · precisionsᵀ; linear (m × k) = x · weightedMeansᵀ
+      BLAS.sgemm(transposeB: true, m: m, n: k, k: d, first, precisions, &second)
+      BLAS.sgemm(transposeB: true, m: m, n: k, k: d, x.baseAddress!, weightedMeans, &third)
+      for i in 0..<m * k { logs[i] = -0.5 * (second[i] - 2 * third[i]) }
+    case let .cholesky(factors, means):
+      if first.count < m * d { first = [Float](repeating: 0, count: m * d) }
+      for c in 0..<k {
+        for r in 0..<m {
+          for j in 0..<d { first[r * d + j] = x[r * d + j] - means[c * d + j] }
+        }
+        // Each row y = L⁻¹ (x − μ), so (x − μ)ᵀ Σ⁻¹ (x − μ) = ‖y‖².
+        BLAS.solveLowerTransposedRight(m: m, n: d, factors[factors.count == 1 ? 0 : c], &first)
+        for r in 0..<m {
+          var sum: Float = 0
+          for j in 0..<d { sum += first[r * d + j] * first[r * d + j] }
+          logs[r * k + c] = -0.5 * sum
+        }
+      }
+    }
   }
 }

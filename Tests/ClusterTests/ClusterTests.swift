@@ -172,3 +172,46 @@ func samePartition(_ a: [Int32], _ b: [Int32]) -> Bool {
     #expect(abs(one.inertia - two.inertia) <= 1e-6 * one.inertia)
   }
 }
+
+@Suite struct FullCovarianceTests {
+  /// One component: EM's answer is the sample mean and the (biased) sample covariance, and
+  /// the mean log-likelihood is −½ (d log 2π + log|Σ| + d), since the average Mahalanobis
+  /// distance to the MLE is exactly d.
+  @Test(arguments: [CovarianceType.full, .tied])
+  func singleComponentIsTheSampleCovariance(covariance: CovarianceType) throws {
+    let points: [[Float]] = [[0, 0], [2, 1], [4, 5], [1, 3], [3, 1]]
+    let data = try matrix(points)
+    let mixture = GaussianMixture(k: 1, covariance: covariance, regularization: 0, tolerance: 1e-10)
+    let (model, logLikelihood, _) = mixture.fit(data, initialAssignments: [0, 0, 0, 0, 0])
+    // Mean (2, 2); deviations (−2,−2), (0,−1), (2,3), (−1,1), (1,−1):
+    // Σxx = (4+0+4+1+1)/5 = 2, Σyy = (4+1+9+1+1)/5 = 3.2, Σxy = (4+0+6−1−1)/5 = 1.6.
+    #expect(abs(model.means[0] - 2) < 1e-5 && abs(model.means[1] - 2) < 1e-5)
+    let expected: [Float] = [2, 1.6, 1.6, 3.2]
+    #expect(zip(model.variances, expected).allSatisfy { abs($0 - $1) < 1e-4 }, "\(model.variances)")
+    let determinant = 2 * 3.2 - 1.6 * 1.6
+    let exact = -0.5 * (2 * log(2 * Double.pi) + log(determinant) + 2)
+    #expect(abs(logLikelihood - exact) < 1e-4, "\(logLikelihood) vs \(exact)")
+  }
+
+  /// Axis-aligned clusters: full covariance finds the same partition as diag.
+  @Test func fullAgreesWithDiagOnAxisAlignedData() throws {
+    var random = SplitMix64(seed: 21)
+    var rows: [[Float]] = []
+    for i in 0..<300 {
+      let group = Float(i % 3)
+      rows.append([group * 10 + random.nextUnitFloat(), group * -8 + 2 * random.nextUnitFloat()])
+    }
+    let data = try matrix(rows)
+    let start = (0..<300).map { Int32($0 % 3) }
+    let diag = GaussianMixture(k: 3, covariance: .diag).fit(data, initialAssignments: start)
+    let full = GaussianMixture(k: 3, covariance: .full).fit(data, initialAssignments: start)
+    var responsibilities = [Float](repeating: 0, count: 900)
+    _ = GaussianMixture(k: 3, covariance: .full).expectation(data, full.model, into: &responsibilities)
+    var hard = [Int32](repeating: 0, count: 300)
+    for i in 0..<300 {
+      for c in 1..<3 where responsibilities[i * 3 + c] > responsibilities[i * 3 + Int(hard[i])] { hard[i] = Int32(c) }
+    }
+    #expect(samePartition(hard, start))
+    #expect(full.logLikelihood >= diag.logLikelihood - 1e-3)
+  }
+}
