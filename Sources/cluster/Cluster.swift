@@ -69,6 +69,12 @@ struct Cluster: ParsableCommand {
   @Flag(help: "Keep only id, label, split, cluster and probabilities, not the values.")
   var dropPayload = false
 
+  @Option(help: ArgumentHelp("Mini-batch K-means over batches of B records: memory holds one batch, not the stream (a pipe is first copied to a temporary file, since the records are read again to assign them).", valueName: "B"))
+  var minibatch: Int?
+
+  @Option(help: "With --minibatch: passes over the data.")
+  var passes = 5
+
   @Option(help: "Worker threads for the distance computations (default: every core).")
   var threads = ProcessInfo.processInfo.activeProcessorCount
 
@@ -76,6 +82,11 @@ struct Cluster: ParsableCommand {
 
   func validate() throws {
     if threads < 1 { throw ValidationError("--threads must be at least 1") }
+    if let minibatch {
+      if minibatch < 1 { throw ValidationError("--minibatch must be at least 1") }
+      if method != .kmeans { throw ValidationError("--minibatch goes with --method kmeans") }
+      if passes < 1 { throw ValidationError("--passes must be at least 1") }
+    }
     if load == nil && k == nil { throw ValidationError("give -k, the number of clusters (or --load a model)") }
     if let k, k < 1 { throw ValidationError("-k must be at least 1, not \(k)") }
     if load != nil && save != nil { throw ValidationError("--load assigns with a saved model; --save goes with fitting") }
@@ -107,8 +118,12 @@ struct Cluster: ParsableCommand {
     guard input != "-" || isatty(0) == 0 else {
       throw Failure("no stream on stdin (it is a terminal): pipe one in or name a file", exitCode: ExitStatus.usage)
     }
-    let reader = try StreamReader(path: input)
     let progress = ProgressLine(tool: "cluster", quiet: common.quiet)
+    if let minibatch {
+      try runMiniBatch(batchSize: minibatch, progress)
+      return
+    }
+    let reader = try StreamReader(path: input)
     let data = try FeatureMatrix(reading: reader)
     guard data.count > 0 else { throw Failure("\(reader.input.name): the stream holds no records to cluster") }
     if let k, load == nil, k > data.count {
@@ -142,6 +157,73 @@ struct Cluster: ParsableCommand {
       try model.save(to: save, scale: data.scale, options: figures)
     }
     progress.finish(summary + (figures["fit"].map { "; \($0)" } ?? ""))
+  }
+
+  /// --minibatch: fits centres batch by batch (or loads them), then reads the stream again
+  /// and writes it assigned, batch by batch.
+  private func runMiniBatch(batchSize: Int, _ progress: ProgressLine) throws {
+    let temporary = try spoolIfPipe()
+    defer { if let temporary { unlink(temporary) } }
+    let path = temporary ?? input
+    let centers: [Float]
+    var summary: String
+    let probe = try StreamReader(path: path)
+    let d = probe.schema.elementsPerRecord
+    if let load {
+      guard case let (.centers(.kmeans, loaded, loadedK, loadedD), _) = try ClusterModel.load(from: load) else {
+        throw Failure("\(load): --minibatch assigns with a kmeans model", exitCode: ExitStatus.usage)
+      }
+      guard loadedD == d else { throw Failure("\(load): the model is for \(loadedD)-value records, but the stream has \(d)") }
+      if let k, k != loadedK { throw Failure("-k \(k) differs from the model's k = \(loadedK)", exitCode: ExitStatus.usage) }
+      centers = loaded
+      summary = "minibatch kmeans k=\(loadedK) (loaded)"
+    } else {
+      var kmeans = MiniBatchKMeans(k: k!, batchSize: batchSize, epochs: passes, threads: threads)
+      kmeans.report = { epoch, batches, inertia in
+        progress.status("minibatch kmeans pass \(epoch) batch \(batches): inertia \(String(format: "%.6g", inertia))")
+      }
+      let fitted = try kmeans.fit(path: path, seed: common.seed)
+      centers = fitted.centers
+      summary = "minibatch kmeans k=\(k!): inertia \(String(format: "%.6g", fitted.inertia)) in the last of \(passes) passes"
+    }
+    let k = centers.count / max(1, d)
+    let reader = try StreamReader(path: path)
+    var schema = outputSchema(reader.schema, k: k, soft: soft)
+    schema.metadata.history.append(Cluster.invocation)
+    let output = try common.openOutput()
+    let writer = try StreamWriter(output, schema: schema)
+    try writer.writeHeader()
+    var scale: Float = 1
+    try forEachMiniBatch(reader, size: batchSize) { data in
+      scale = data.scale
+      var assignments = [Int32](repeating: 0, count: data.count)
+      var closest = [Float](repeating: 0, count: data.count)
+      _ = KMeans(k: k).assign(DistanceBlocks(data, threads: threads), centers, &assignments, &closest, summing: false)
+      try writer.write(assignedRecords(data, k: k, assignments: assignments, probabilities: soft ? oneHot(assignments, k: k) : nil))
+    }
+    try writer.finish()
+    try output.commit()
+    if let save {
+      try ClusterModel.centers(method: .kmeans, centers: centers, k: k, d: d).save(
+        to: save, scale: scale, options: ["history": Cluster.invocation, "fit": summary])
+    }
+    progress.finish(summary)
+  }
+
+  /// A pipe copied to a temporary file (removed by the caller), or nil for a file.
+  private func spoolIfPipe() throws -> String? {
+    if input != "-", (try? FileInput(path: input).regularFileSize) != nil { return nil }
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("unsup-cluster-\(getpid()).us").path
+    let source = try FileInput(path: input)
+    let target = try AtomicFileOutput(path: path)
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+      let got = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
+      if got == 0 { break }
+      try chunk.withUnsafeBytes { try target.write(UnsafeRawBufferPointer(rebasing: $0[..<got])) }
+    }
+    try target.commit()
+    return path
   }
 
   /// Fits the model --method asks for; returns it with figures of the fit for the summary
@@ -193,12 +275,7 @@ struct Cluster: ParsableCommand {
       var assignments = [Int32](repeating: 0, count: data.count)
       var closest = [Float](repeating: 0, count: data.count)
       let inertia = KMeans(k: k).assign(blocks, centers, &assignments, &closest, summing: false).inertia
-      var probabilities: [Float]? = nil
-      if soft {
-        probabilities = [Float](repeating: 0, count: data.count * k)
-        for (i, c) in assignments.enumerated() { probabilities![i * k + Int(c)] = 1 }
-      }
-      return (assignments, probabilities, "kmeans k=\(k): inertia \(String(format: "%.6g", inertia))")
+      return (assignments, soft ? oneHot(assignments, k: k) : nil, "kmeans k=\(k): inertia \(String(format: "%.6g", inertia))")
     case let .mixture(mixtureModel):
       let mixture = GaussianMixture(k: k, covariance: mixtureModel.covariance)
       var responsibilities = [Float](repeating: 0, count: data.count * k)
@@ -232,27 +309,44 @@ struct Cluster: ParsableCommand {
     return best!
   }
 
-  /// Writes the records with their clusters (and probabilities) set.
-  private func writeAssigned(_ data: FeatureMatrix, k: Int, assignments: [Int32], probabilities: [Float]?) throws {
-    var schema = data.schema
+  /// The output schema: the input's plus the cluster field (and probabilities).
+  private func outputSchema(_ input: StreamSchema, k: Int, soft: Bool) -> StreamSchema {
+    var schema = input
     schema.fields.insert(.cluster)
-    if probabilities != nil {
+    if soft {
       schema.fields.insert(.probs)
       schema.probabilityCount = k
     }
-    schema.metadata.history.append(Cluster.invocation)
-    var records = data.records
-    records.clusters = assignments
-    records.probabilities = probabilities
     if dropPayload {
       schema.layout = .none
       schema.dims = []
       schema.elementType = .u8
-      records.payload = []
     }
+    return schema
+  }
+
+  /// The records with their clusters (and probabilities) set, payload dropped if asked.
+  private func assignedRecords(_ data: FeatureMatrix, k: Int, assignments: [Int32], probabilities: [Float]?) -> RecordBatch {
+    var records = data.records
+    records.clusters = assignments
+    records.probabilities = probabilities
+    if dropPayload { records.payload = [] }
+    return records
+  }
+
+  private func oneHot(_ assignments: [Int32], k: Int) -> [Float] {
+    var probabilities = [Float](repeating: 0, count: assignments.count * k)
+    for (i, c) in assignments.enumerated() { probabilities[i * k + Int(c)] = 1 }
+    return probabilities
+  }
+
+  /// Writes the records with their clusters (and probabilities) set.
+  private func writeAssigned(_ data: FeatureMatrix, k: Int, assignments: [Int32], probabilities: [Float]?) throws {
+    var schema = outputSchema(data.schema, k: k, soft: probabilities != nil)
+    schema.metadata.history.append(Cluster.invocation)
     let output = try common.openOutput()
     let writer = try StreamWriter(output, schema: schema)
-    try writer.write(records)
+    try writer.write(assignedRecords(data, k: k, assignments: assignments, probabilities: probabilities))
     try writer.finish()
     try output.commit()
   }

@@ -215,3 +215,33 @@ func samePartition(_ a: [Int32], _ b: [Int32]) -> Bool {
     #expect(full.logLikelihood >= diag.logLikelihood - 1e-3)
   }
 }
+
+@Suite struct MiniBatchTests {
+  /// Well-separated blobs written to a stream file are found batch by batch.
+  @Test func separatedBlobsAreRecovered() throws {
+    var random = SplitMix64(seed: 8)
+    let schema = StreamSchema(elementType: .f32, layout: .vector, dims: [3])
+    var batch = RecordBatch(schema: schema)
+    var truth: [Int32] = []
+    for i in 0..<900 {
+      let blob = i % 3
+      let row = (0..<3).map { j in Float(j == blob ? 50 : 0) + random.nextUnitFloat() }
+      row.withUnsafeBytes { batch.append(id: Int64(i), label: Int32(blob), payload: $0) }
+      truth.append(Int32(blob))
+    }
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("minibatch-\(UUID().uuidString).us").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let file = try AtomicFileOutput(path: path)
+    let writer = try StreamWriter(file, schema: schema)
+    try writer.write(batch)
+    try writer.finish()
+    try file.commit()
+
+    let (centers, _) = try MiniBatchKMeans(k: 3, batchSize: 64, epochs: 2, threads: 1).fit(path: path, seed: 1)
+    let data = try FeatureMatrix(reading: StreamReader(path: path))
+    var assignments = [Int32](repeating: 0, count: 900)
+    var closest = [Float](repeating: 0, count: 900)
+    _ = KMeans(k: 3).assign(DistanceBlocks(data), centers, &assignments, &closest, summing: false)
+    #expect(samePartition(assignments, truth))
+  }
+}

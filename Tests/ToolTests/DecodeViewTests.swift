@@ -42,6 +42,13 @@ import Testing
     #expect(sizes.count == 4 && sizes.reduce(0, +) == 400 && sizes.last! - sizes.first! <= 20, "\(sizes)")
   }
 
+  @Test func miniBatchClustersAPipe() throws {
+    let result = try ToolRunner.shell("decode fashion-mnist --limit 1000 -q | cluster -k 10 --minibatch 128 --passes 2 -q --drop-payload | view --json")
+    #expect(result.status == 0, "\(result.stderr)")
+    let clusters = result.stdout.jsonObject["clusters"] as? [String: Int] ?? [:]
+    #expect(clusters.count == 10 && clusters.values.reduce(0, +) == 1000, "\(clusters)")
+  }
+
   /// Fit on train, save, assign test with the saved model: the same assignments as the
   /// fitted model gives when it assigns the test records itself.
   @Test func savedModelAssignsAnotherStream() throws {

@@ -17,12 +17,16 @@ public struct FeatureMatrix: Sendable {
 
   /// Reads every remaining record of `reader`. Refuses streams without a payload.
   public init(reading reader: StreamReader, scaleToUnit: Bool = true) throws {
-    let schema = reader.schema
+    try self.init(schema: reader.schema, records: reader.readAll(), name: reader.input.name, scaleToUnit: scaleToUnit)
+  }
+
+  /// The records of one batch (`name` names their input in messages).
+  public init(schema: StreamSchema, records: RecordBatch, name: String, scaleToUnit: Bool = true) throws {
     guard schema.layout != .none else {
-      throw Failure("\(reader.input.name): records carry no values (layout none); nothing to compute on")
+      throw Failure("\(name): records carry no values (layout none); nothing to compute on")
     }
     self.schema = schema
-    records = try reader.readAll()
+    self.records = records
     dimension = schema.elementsPerRecord
     if scaleToUnit, schema.elementType == .u8, let range = schema.metadata.range, range.upperBound > range.lowerBound,
       range.lowerBound == 0
