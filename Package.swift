@@ -55,7 +55,7 @@ let package = Package(
     // MARK: Tests
     .testTarget(name: "SharedTests", dependencies: ["Shared"]),
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-    .testTarget(name: "ClusterTests", dependencies: ["cluster", "Shared"]),
+    .testTarget(name: "ClusterTests", dependencies: ["cluster", "Shared"], exclude: ["Fixtures"]),
     .testTarget(name: "DecodeTests", dependencies: ["decode", "Shared"]),
     .testTarget(name: "ToolTests", dependencies: ["Shared"]),
     .testTarget(name: "ScoreTests", dependencies: ["score", "Shared"], exclude: ["Fixtures"]),

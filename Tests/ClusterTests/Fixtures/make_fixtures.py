@@ -17,15 +17,20 @@ them from fixed starting points (no randomness left in either fit):
   fixed centres are records of the dataset, so the fit takes several iterations. Also the
   smallest gap, over records, between the nearest and second-nearest final centre's squared
   distance (a measure of how close the labels are to a tie).
-- "gmm": GaussianMixture(n_components=k, covariance_type="diag" or "spherical",
+- "gmm": GaussianMixture(n_components=k, covariance_type="diag", "spherical", "full" or "tied",
   reg_covar=1e-6, tol=1e-3, max_iter=100, means_init / weights_init / precisions_init
   fixed): final weights_, means_, covariances_ (the variances), n_iter_, score(X)
   (mean log-likelihood per record with the final parameters), bic(X), predict(X), the
   mean lower bound after each EM iteration (found by refitting with max_iter = 1, 2, …,
   n_iter_: this is the log-likelihood of the parameters *before* that iteration's
   M-step, which is what both implementations test against tol), and the smallest gap
-  between the largest and second-largest log responsibility of a record.
-  The starting variances are stored as "variances_init" (1 / precisions_init).
+  between the largest and second-largest log responsibility of a record; and
+  "tol_margin", how far the closest |change of lower bound| came to tol (the script
+  refuses a start whose fit comes within 1e-5 of it, or, for full and tied, whose
+  covariances are ill-conditioned: float32 could not follow either).
+  The starting variances are stored as "variances_init": 1 / precisions_init for diag
+  and spherical; for full (k × d × d) and tied (d × d) the covariance matrices, whose
+  inverses are precisions_init. "variances" likewise holds covariances_, flattened.
 """
 
 import json
@@ -106,7 +111,8 @@ def gmm_case(name, x, covariance, means_rows, init_variances):
     means = x[means_rows].copy()
     weights = np.full(k, 1.0 / k)
     variances = np.asarray(init_variances, dtype=np.float64)
-    precisions = 1.0 / variances
+    # diag and spherical: precisions are 1 / variances; full and tied: matrix inverses.
+    precisions = np.linalg.inv(variances) if covariance in ("full", "tied") else 1.0 / variances
 
     def make(max_iter):
         return GaussianMixture(
@@ -121,6 +127,13 @@ def gmm_case(name, x, covariance, means_rows, init_variances):
         for m in range(1, gm.n_iter_ + 1):
             trajectory.append(float(make(m).fit(x).lower_bound_))
     assert trajectory[-1] == gm.lower_bound_
+    # Every iteration's change must be clearly on one side of tol, or float32 rounding
+    # could stop our EM an iteration earlier or later than scikit-learn's.
+    tol_margin = float(np.min(np.abs(np.abs(np.diff(trajectory)) - 1e-3)))
+    assert tol_margin > 1e-5, (name, tol_margin)
+    if covariance in ("full", "tied"):
+        matrices = gm.covariances_ if covariance == "full" else gm.covariances_[None]
+        assert max(np.linalg.cond(m) for m in matrices) < 1e3, name
     log_resp = gm._estimate_weighted_log_prob(x)
     labels = gm.predict(x)
     assert np.array_equal(labels, log_resp.argmax(1))
@@ -141,6 +154,7 @@ def gmm_case(name, x, covariance, means_rows, init_variances):
         "labels": labels.tolist(),
         "lower_bounds": trajectory,
         "min_gap": nearest_gap(-log_resp),
+        "tol_margin": tol_margin,
     }
 
 
@@ -148,7 +162,7 @@ def main():
     xb, yb = blobs()
     x1, y1 = mixture1d()
     assert xb.shape == (300, 6) and x1.shape == (300, 1)
-    # Starting points: records 0..k-1 (shuffled, so from whichever blobs they came).
+    # Starting points: records of the (shuffled) data, so from whichever blobs they came.
     var_b = xb.var(axis=0)
     kmeans = [
         kmeans_case("blobs/first4", xb, [0, 1, 2, 3]),
@@ -158,6 +172,11 @@ def main():
     gmm = [
         gmm_case("blobs/diag", xb, "diag", [0, 1, 2, 3], np.tile(var_b, (4, 1))),
         gmm_case("blobs/spherical", xb, "spherical", [0, 1, 2, 3], np.full(4, var_b.mean())),
+        # From records 0..3, full covariances let one component shrink onto 6 records (a
+        # singular covariance held up only by reg_covar, whose log-determinant float32
+        # cannot follow); these starts give well-conditioned covariances throughout.
+        gmm_case("blobs/full", xb, "full", [12, 13, 14, 15], np.tile(np.cov(xb.T, bias=True), (4, 1, 1))),
+        gmm_case("blobs/tied", xb, "tied", [8, 9, 10, 11], np.cov(xb.T, bias=True)),
         gmm_case("mixture1d/diag", x1, "diag", [0, 1, 2], np.full((3, 1), x1.var())),
         gmm_case("mixture1d/spherical", x1, "spherical", [0, 1, 2], np.full(3, x1.var())),
     ]
@@ -176,7 +195,7 @@ def main():
         print(f"kmeans {case['name']}: n_iter {case['n_iter']}, inertia {case['inertia']:.6f}, min gap {case['min_gap']:.2e}")
     for case in gmm:
         print(f"gmm {case['name']}: n_iter {case['n_iter']}, score {case['score']:.6f}, bic {case['bic']:.3f}, "
-              f"min log-resp gap {case['min_gap']:.2e}, last change {case['lower_bounds'][-1] - case['lower_bounds'][-2]:.2e}")
+              f"min log-resp gap {case['min_gap']:.2e}, last change {case['lower_bounds'][-1] - case['lower_bounds'][-2]:.2e}, tol margin {case['tol_margin']:.1e}")
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference.json")
 
     def short(v):
