@@ -150,13 +150,21 @@ struct Cluster: ParsableCommand {
       (model, figures) = try fit(data, blocks, k: k!, progress)
     }
     let k = model.k
-    let (assignments, probabilities, summary) = try assign(data, blocks, model)
+    var (assignments, probabilities, summary) = try assign(data, blocks, model)
     try writeAssigned(data, k: k, assignments: assignments, probabilities: probabilities)
     if let save {
       figures["history"] = Cluster.invocation
       try model.save(to: save, scale: data.scale, options: figures)
     }
-    progress.finish(summary + (figures["fit"].map { "; \($0)" } ?? ""))
+    // A fitted model is summed up by its fit's figures; Sinkhorn adds its own first.
+    if let fit = figures["fit"] {
+      switch method {
+      case .kmeans: summary = "kmeans k=\(k): \(fit)"
+      case .gmm: summary = "gmm k=\(k) \(covariance.value.rawValue): \(fit)"
+      case .sinkhorn: summary += "; \(fit)"
+      }
+    }
+    progress.finish(summary)
   }
 
   /// --minibatch: fits centres batch by batch (or loads them), then reads the stream again
@@ -232,13 +240,13 @@ struct Cluster: ParsableCommand {
     -> (ClusterModel, [String: String])
   {
     let best = fitKMeans(data, blocks, k: k, progress)
-    let kmeansFigures = "kmeans inertia \(String(format: "%.6g", best.inertia)) after \(best.iterations) iterations"
+    let kmeansFigures = "inertia \(String(format: "%.6g", best.inertia)) after \(best.iterations) K-means iterations"
     switch method {
     case .kmeans, .sinkhorn:
       return (.centers(method: method, centers: best.centers, k: k, d: data.dimension), ["fit": kmeansFigures])
     case .gmm:
       var mixture = GaussianMixture(
-        k: k, covariance: covariance.value, regularization: regularization, maxIterations: maxIterations)
+        k: k, covariance: covariance.value, regularization: regularization, maxIterations: maxIterations, threads: threads)
       mixture.report = { iteration, logLikelihood, change in
         progress.status("gmm iteration \(iteration): mean log-likelihood \(String(format: "%.6g", logLikelihood)), change \(String(format: "%.2e", change))")
       }
@@ -277,7 +285,7 @@ struct Cluster: ParsableCommand {
       let inertia = KMeans(k: k).assign(blocks, centers, &assignments, &closest, summing: false).inertia
       return (assignments, soft ? oneHot(assignments, k: k) : nil, "kmeans k=\(k): inertia \(String(format: "%.6g", inertia))")
     case let .mixture(mixtureModel):
-      let mixture = GaussianMixture(k: k, covariance: mixtureModel.covariance)
+      let mixture = GaussianMixture(k: k, covariance: mixtureModel.covariance, threads: threads)
       var responsibilities = [Float](repeating: 0, count: data.count * k)
       let logLikelihood = mixture.expectation(data, mixtureModel, into: &responsibilities)
       return (argmaxRows(responsibilities, k: k), soft ? responsibilities : nil,

@@ -58,41 +58,50 @@ final class DistanceBlocks {
       for j in 0..<d { sum += centers[c * d + j] * centers[c * d + j] }
       centerNorms[c] = sum
     }
-    let blockCount = (data.count + Self.rowsPerBlock - 1) / Self.rowsPerBlock
-    // Our threads share the blocks out, so each BLAS call runs on one thread.
-    let blasThreads = BLAS.threads
-    if workers > 1 { BLAS.threads = 1 }
-    defer { if workers > 1 { BLAS.threads = blasThreads } }
-    // The workers only touch their own buffers and the rows they are given, so sharing the
-    // closures across threads is safe though the compiler cannot see it.
-    withoutActuallyEscaping(body) { body in
-    let work = { (worker: Int) in
+    forEachRowBlock(count: data.count, workers: workers) { worker, rows in
       let buffer = self.buffers[worker]
       if buffer.products.count < Self.rowsPerBlock * k { buffer.products = [Float](repeating: 0, count: Self.rowsPerBlock * k) }
-      for block in stride(from: worker, to: blockCount, by: self.workers) {
-        let start = block * Self.rowsPerBlock
-        let rows = start..<min(start + Self.rowsPerBlock, self.data.count)
-        self.data.floatRows(rows, scratch: &buffer.scratch) { x in
-          buffer.products.withUnsafeMutableBufferPointer { g in
-            // g (rows × k) = x (rows × d) · centersᵀ (d × k)
-            BLAS.sgemm(transposeB: true, m: rows.count, n: k, k: d, x.baseAddress!, centers, g.baseAddress!)
-            for r in 0..<rows.count {
-              let xNorm = self.rowNorms[rows.lowerBound + r]
-              let gRow = g.baseAddress! + r * k
-              for c in 0..<k { gRow[c] = max(0, xNorm - 2 * gRow[c] + centerNorms[c]) }
-            }
-            body(worker, rows, x, UnsafeMutableBufferPointer(rebasing: g[0..<rows.count * k]))
+      self.data.floatRows(rows, scratch: &buffer.scratch) { x in
+        buffer.products.withUnsafeMutableBufferPointer { g in
+          // g (rows × k) = x (rows × d) · centersᵀ (d × k)
+          BLAS.sgemm(transposeB: true, m: rows.count, n: k, k: d, x.baseAddress!, centers, g.baseAddress!)
+          for r in 0..<rows.count {
+            let xNorm = self.rowNorms[rows.lowerBound + r]
+            let gRow = g.baseAddress! + r * k
+            for c in 0..<k { gRow[c] = max(0, xNorm - 2 * gRow[c] + centerNorms[c]) }
           }
+          body(worker, rows, x, UnsafeMutableBufferPointer(rebasing: g[0..<rows.count * k]))
         }
+      }
+    }
+  }
+}
+
+/// Calls `body(worker, rows)` for every block of `DistanceBlocks.rowsPerBlock` rows of
+/// `count`, the blocks shared out among `workers` threads (worker w takes blocks w, w +
+/// workers, …). `body` may write only to the rows it is given and to state of its own
+/// worker. While several threads run, each BLAS call runs on one thread.
+func forEachRowBlock(count: Int, workers: Int, _ body: (_ worker: Int, _ rows: Range<Int>) -> Void) {
+  let size = DistanceBlocks.rowsPerBlock
+  let blockCount = (count + size - 1) / size
+  let workers = max(1, min(workers, blockCount))
+  // The workers touch only their own state and rows, so sharing the closure across
+  // threads is safe though the compiler cannot see it.
+  withoutActuallyEscaping(body) { body in
+    let work = { (worker: Int) in
+      for block in stride(from: worker, to: blockCount, by: workers) {
+        body(worker, block * size..<min((block + 1) * size, count))
       }
     }
     if workers == 1 {
       work(0)
-    } else {
-      let shared = UncheckedSendable(work)
-      DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
+      return
     }
-    }
+    let blasThreads = BLAS.threads
+    BLAS.threads = 1
+    defer { BLAS.threads = blasThreads }
+    let shared = UncheckedSendable(work)
+    DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
   }
 }
 

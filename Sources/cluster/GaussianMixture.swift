@@ -39,6 +39,8 @@ struct GaussianMixture {
   var maxIterations = 100
   /// Stop when the mean log-likelihood per record improves by less than this.
   var tolerance = 1e-3
+  /// Worker threads sharing the blocks of rows in each E- and M-step.
+  var threads = 1
   var report: (Int, Double, Double) -> Void = { _, _, _ in }
 
   /// Fits from hard assignments (K-means' result): one M-step from them, then EM.
@@ -82,54 +84,96 @@ struct GaussianMixture {
 
   /// E-step: responsibilities (n × k, rows summing to 1); returns the mean log-likelihood.
   func expectation(_ data: FeatureMatrix, _ model: GaussianMixtureModel, into responsibilities: inout [Float]) -> Double {
-    let density = model.covariance == .full || model.covariance == .tied
+    let shared = model.covariance == .full || model.covariance == .tied
       ? ComponentDensity.cholesky(model) : ComponentDensity.diagonal(model)
-    var total = 0.0
-    var logBlock = [Float](repeating: 0, count: DistanceBlocks.rowsPerBlock * k)
-    var scratch: [Float] = []
-    for start in stride(from: 0, to: data.count, by: DistanceBlocks.rowsPerBlock) {
-      let rows = start..<min(start + DistanceBlocks.rowsPerBlock, data.count)
-      let m = rows.count
-      data.floatRows(rows, scratch: &scratch) { x in density.logDensities(x, rows: m, into: &logBlock) }
-      for r in 0..<m {
-        var top = -Double.infinity
-        for c in 0..<k { top = max(top, Double(logBlock[r * k + c]) + density.constants[c]) }
-        var sum = 0.0
-        for c in 0..<k { sum += exp(Double(logBlock[r * k + c]) + density.constants[c] - top) }
-        let logSum = top + log(sum)
-        total += logSum
-        for c in 0..<k {
-          responsibilities[(rows.lowerBound + r) * k + c] = Float(exp(Double(logBlock[r * k + c]) + density.constants[c] - logSum))
+    let k = self.k
+    let workers = (0..<threads).map { _ in ExpectationWorker(shared.withOwnBuffers(), k: k) }
+    responsibilities.withUnsafeMutableBufferPointer { responsibilities in
+      forEachRowBlock(count: data.count, workers: threads) { worker, rows in
+        let state = workers[worker]
+        let density = state.density
+        let m = rows.count
+        data.floatRows(rows, scratch: &state.scratch) { x in density.logDensities(x, rows: m, into: &state.logBlock) }
+        for r in 0..<m {
+          var top = -Double.infinity
+          for c in 0..<k { top = max(top, Double(state.logBlock[r * k + c]) + density.constants[c]) }
+          var sum = 0.0
+          for c in 0..<k { sum += exp(Double(state.logBlock[r * k + c]) + density.constants[c] - top) }
+          let logSum = top + log(sum)
+          state.total += logSum
+          for c in 0..<k {
+            responsibilities[(rows.lowerBound + r) * k + c] = Float(exp(Double(state.logBlock[r * k + c]) + density.constants[c] - logSum))
+          }
         }
       }
     }
-    return total / Double(data.count)
+    return workers.reduce(0) { $0 + $1.total } / Double(data.count)
+  }
+
+  /// One E-step thread's density (with its own buffers) and running sum.
+  private final class ExpectationWorker: @unchecked Sendable {
+    let density: ComponentDensity
+    var total = 0.0
+    var logBlock: [Float]
+    var scratch: [Float] = []
+
+    init(_ density: ComponentDensity, k: Int) {
+      self.density = density
+      logBlock = [Float](repeating: 0, count: DistanceBlocks.rowsPerBlock * k)
+    }
+  }
+
+  /// One M-step thread's sums.
+  private final class MomentWorker: @unchecked Sendable {
+    var mass: [Double]
+    var first: [Double]
+    var second: [Double]
+    var blockFirst: [Float]
+    var blockSecond: [Float]
+    var squares: [Float]
+    var scratch: [Float] = []
+
+    init(k: Int, d: Int) {
+      mass = [Double](repeating: 0, count: k)
+      first = [Double](repeating: 0, count: k * d)
+      second = [Double](repeating: 0, count: k * d)
+      blockFirst = [Float](repeating: 0, count: k * d)
+      blockSecond = [Float](repeating: 0, count: k * d)
+      squares = [Float](repeating: 0, count: DistanceBlocks.rowsPerBlock * d)
+    }
   }
 
   /// M-step: weights, means and variances from responsibilities, sums in double.
   func maximization(_ data: FeatureMatrix, _ responsibilities: [Float]) -> GaussianMixtureModel {
     let d = data.dimension
-    var mass = [Double](repeating: 0, count: k)
-    var first = [Double](repeating: 0, count: k * d)
-    var second = [Double](repeating: 0, count: k * d)
-    var blockFirst = [Float](repeating: 0, count: k * d)
-    var blockSecond = [Float](repeating: 0, count: k * d)
-    var scratch: [Float] = []
-    var squares = [Float](repeating: 0, count: DistanceBlocks.rowsPerBlock * d)
-    for start in stride(from: 0, to: data.count, by: DistanceBlocks.rowsPerBlock) {
-      let rows = start..<min(start + DistanceBlocks.rowsPerBlock, data.count)
-      let m = rows.count
-      let block = Array(responsibilities[rows.lowerBound * k..<rows.upperBound * k])
-      for r in 0..<m { for c in 0..<k { mass[c] += Double(block[r * k + c]) } }
-      data.floatRows(rows, scratch: &scratch) { x in
-        for i in 0..<x.count { squares[i] = x[i] * x[i] }
-        // first (k × d) = Rᵀ (k × m) · x (m × d); second likewise with x².
-        BLAS.sgemm(transposeA: true, m: k, n: d, k: m, block, x.baseAddress!, &blockFirst)
-        BLAS.sgemm(transposeA: true, m: k, n: d, k: m, block, squares, &blockSecond)
+    let k = self.k
+    let workers = (0..<threads).map { _ in MomentWorker(k: k, d: d) }
+    responsibilities.withUnsafeBufferPointer { responsibilities in
+      forEachRowBlock(count: data.count, workers: threads) { worker, rows in
+        let state = workers[worker]
+        let m = rows.count
+        let block = UnsafeBufferPointer(rebasing: responsibilities[rows.lowerBound * k..<rows.upperBound * k])
+        for r in 0..<m { for c in 0..<k { state.mass[c] += Double(block[r * k + c]) } }
+        data.floatRows(rows, scratch: &state.scratch) { x in
+          for i in 0..<x.count { state.squares[i] = x[i] * x[i] }
+          // first (k × d) = Rᵀ (k × m) · x (m × d); second likewise with x².
+          BLAS.sgemm(transposeA: true, m: k, n: d, k: m, block.baseAddress!, x.baseAddress!, &state.blockFirst)
+          BLAS.sgemm(transposeA: true, m: k, n: d, k: m, block.baseAddress!, state.squares, &state.blockSecond)
+        }
+        for i in 0..<k * d {
+          state.first[i] += Double(state.blockFirst[i])
+          state.second[i] += Double(state.blockSecond[i])
+        }
       }
+    }
+    var mass = workers[0].mass
+    var first = workers[0].first
+    var second = workers[0].second
+    for other in workers.dropFirst() {
+      for c in 0..<k { mass[c] += other.mass[c] }
       for i in 0..<k * d {
-        first[i] += Double(blockFirst[i])
-        second[i] += Double(blockSecond[i])
+        first[i] += other.first[i]
+        second[i] += other.second[i]
       }
     }
     let n = Double(data.count)
@@ -163,25 +207,25 @@ struct GaussianMixture {
   /// or their mass-weighted average for tied (d × d), by one sgemm per component and block.
   private func scatter(_ data: FeatureMatrix, _ responsibilities: [Float], means: [Float], masses: [Double]) -> [Float] {
     let d = data.dimension
-    var totals = [Double](repeating: 0, count: k * d * d)
-    var weighted = [Float](repeating: 0, count: DistanceBlocks.rowsPerBlock * d)
-    var product = [Float](repeating: 0, count: d * d)
-    var scratch: [Float] = []
-    for start in stride(from: 0, to: data.count, by: DistanceBlocks.rowsPerBlock) {
-      let rows = start..<min(start + DistanceBlocks.rowsPerBlock, data.count)
+    let k = self.k
+    let workers = (0..<threads).map { _ in ScatterWorker(k: k, d: d) }
+    forEachRowBlock(count: data.count, workers: threads) { worker, rows in
+      let state = workers[worker]
       let m = rows.count
-      data.floatRows(rows, scratch: &scratch) { x in
+      data.floatRows(rows, scratch: &state.scratch) { x in
         for c in 0..<k {
           // Rows of (x − μ_c) · √r_ic, so that Wᵀ W is the weighted scatter.
           for r in 0..<m {
             let root = responsibilities[(rows.lowerBound + r) * k + c].squareRoot()
-            for j in 0..<d { weighted[r * d + j] = (x[r * d + j] - means[c * d + j]) * root }
+            for j in 0..<d { state.weighted[r * d + j] = (x[r * d + j] - means[c * d + j]) * root }
           }
-          BLAS.sgemm(transposeA: true, m: d, n: d, k: m, weighted, weighted, &product)
-          for i in 0..<d * d { totals[c * d * d + i] += Double(product[i]) }
+          BLAS.sgemm(transposeA: true, m: d, n: d, k: m, state.weighted, state.weighted, &state.product)
+          for i in 0..<d * d { state.totals[c * d * d + i] += Double(state.product[i]) }
         }
       }
     }
+    var totals = workers[0].totals
+    for other in workers.dropFirst() { for i in totals.indices { totals[i] += other.totals[i] } }
     if covariance == .tied {
       var shared = [Float](repeating: 0, count: d * d)
       for i in 0..<d * d {
@@ -200,6 +244,20 @@ struct GaussianMixture {
   }
 }
 
+/// One scatter thread's buffers and sums.
+private final class ScatterWorker: @unchecked Sendable {
+  var totals: [Double]
+  var weighted: [Float]
+  var product: [Float]
+  var scratch: [Float] = []
+
+  init(k: Int, d: Int) {
+    totals = [Double](repeating: 0, count: k * d * d)
+    weighted = [Float](repeating: 0, count: DistanceBlocks.rowsPerBlock * d)
+    product = [Float](repeating: 0, count: d * d)
+  }
+}
+
 /// Log densities of every component for a block of rows, without the per-component
 /// constants (log π_c − ½ (d log 2π + log|Σ_c|), in `constants`). Keeps its block
 /// buffers from call to call.
@@ -211,6 +269,11 @@ final class ComponentDensity {
   private var first: [Float] = []
   private var second: [Float] = []
   private var third: [Float] = []
+
+  /// The same densities with buffers of its own, for another thread.
+  func withOwnBuffers() -> ComponentDensity {
+    ComponentDensity(k: k, d: d, constants: constants, kind: kind)
+  }
 
   private init(k: Int, d: Int, constants: [Double], kind: Kind) {
     self.k = k

@@ -171,6 +171,22 @@ func samePartition(_ a: [Int32], _ b: [Int32]) -> Bool {
     #expect(one.assignments == two.assignments)
     #expect(abs(one.inertia - two.inertia) <= 1e-6 * one.inertia)
   }
+
+  /// EM with worker threads gives the same mixture as with one thread.
+  @Test(arguments: [CovarianceType.diag, .full])
+  func mixtureThreadsGiveTheSameAnswer(covariance: CovarianceType) throws {
+    var random = SplitMix64(seed: 12)
+    let rows = (0..<(2 * DistanceBlocks.rowsPerBlock + 300)).map { i in
+      (0..<3).map { j in Float((i % 3) * (j + 2)) + random.nextUnitFloat() }
+    }
+    let data = try matrix(rows)
+    let start = (0..<rows.count).map { Int32($0 % 3) }
+    let one = GaussianMixture(k: 3, covariance: covariance, threads: 1).fit(data, initialAssignments: start)
+    let two = GaussianMixture(k: 3, covariance: covariance, threads: 2).fit(data, initialAssignments: start)
+    #expect(one.iterations == two.iterations)
+    #expect(abs(one.logLikelihood - two.logLikelihood) < 1e-6 * abs(one.logLikelihood) + 1e-9)
+    #expect(zip(one.model.means, two.model.means).allSatisfy { abs($0 - $1) < 1e-4 })
+  }
 }
 
 @Suite struct FullCovarianceTests {

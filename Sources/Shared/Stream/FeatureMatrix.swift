@@ -52,18 +52,22 @@ public struct FeatureMatrix: Sendable {
       if scratch.count < range.count { scratch = [Float](repeating: 0, count: range.count) }
       return try scratch.withUnsafeMutableBufferPointer { out in
         let s = scale
+        let count = range.count
+        let target = out.baseAddress!
+        // Plain pointer loops (no index arithmetic that could overflow inside), so that
+        // the compiler vectorises the conversion: it runs on every pass of K-means and EM.
         switch schema.elementType {
         case .u8:
-          let source = bytes.bindMemory(to: UInt8.self)
-          for i in 0..<range.count { out[i] = Float(source[range.lowerBound + i]) * s }
+          let source = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + range.lowerBound
+          for i in 0..<count { target[i] = Float(source[i]) * s }
         case .f16:
-          let source = bytes.bindMemory(to: Float16.self)
-          for i in 0..<range.count { out[i] = Float(source[range.lowerBound + i]) * s }
+          let source = bytes.baseAddress!.assumingMemoryBound(to: Float16.self) + range.lowerBound
+          for i in 0..<count { target[i] = Float(source[i]) * s }
         case .f32:
-          let source = bytes.bindMemory(to: Float.self)
-          for i in 0..<range.count { out[i] = source[range.lowerBound + i] * s }
+          let source = bytes.baseAddress!.assumingMemoryBound(to: Float.self) + range.lowerBound
+          for i in 0..<count { target[i] = source[i] * s }
         }
-        return try body(UnsafeBufferPointer(rebasing: out[0..<range.count]))
+        return try body(UnsafeBufferPointer(rebasing: out[0..<count]))
       }
     }
   }
