@@ -11,7 +11,7 @@ scikit-learn, BLAS in numpy). Our times are the wall time of the whole process, 
 include reading the 55 MB stream and writing the result; the peers' exclude loading.
 
 1. K-means k=10, per seed: ours `cluster -k 10 --seed S --n-init 1 --drop-payload`, ms per
-   iteration = process time / iterations (from the summary "after N iterations"), which
+   iteration = process time / iterations (from the summary "after N K-means iterations"), which
    includes k-means++ seeding as scikit-learn's does; faiss Kmeans(niter=FAISS_NITER,
    max_points_per_centroid=10**6, so every point is used; random seeding, no convergence
    test) train time / niter; scikit-learn KMeans(n_clusters=10, n_init=1, random_state=S)
@@ -131,7 +131,7 @@ def main():
         model = os.path.join(work, f"km{seed}.safetensors")
         base = [cluster, data, "-k", "10", "--seed", str(seed), "--n-init", "1", "--drop-payload"]
         dt, err = run_cluster(base + ["-o", out, "--save", model])
-        iters = parse(r"after (\d+) iterations", err, "iteration count")
+        iters = parse(r"after (\d+) K-means iterations", err, "iteration count")
         one = min(run_cluster(base + ["--max-iter", "1", "-o", os.path.join(work, "one.us")])[0] for _ in range(2))
         p, labels = clusters(out)
         assert np.array_equal(labels, y)
@@ -212,7 +212,7 @@ def main():
     dt, err = run_cluster([cluster, data, "-k", "10", "--seed", str(seed), "--n-init", "1", "--method", "sinkhorn",
                            "--epsilon", f"{SINKHORN_EPSILON:g}", "--drop-payload", "-o", out, "--save", model])
     iters = parse(r"sinkhorn k=\d+ \S+: (\d+) iterations", err, "Sinkhorn iteration count")
-    kmeans_iters = parse(r"after (\d+) iterations", err, "K-means iteration count")
+    kmeans_iters = parse(r"after (\d+) K-means iterations", err, "K-means iteration count")
     if kmeans_iters != ours_runs[seed][1]:
         print(f"  note: the Sinkhorn run's K-means took {kmeans_iters} iterations, the K-means run's {ours_runs[seed][1]}")
     sizes = re.search(r"cluster sizes ([\d ]+)", err)
