@@ -57,7 +57,9 @@ let package = Package(
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
     .testTarget(name: "ClusterTests", dependencies: ["cluster", "Shared"], exclude: ["Fixtures"]),
     .testTarget(name: "DecodeTests", dependencies: ["decode", "Shared"]),
-    .testTarget(name: "ToolTests", dependencies: ["Shared"]),
-    .testTarget(name: "ScoreTests", dependencies: ["score", "Shared"], exclude: ["Fixtures"]),
+    // Runs the built tools for the end-to-end tests.
+    .target(name: "ToolRunner", path: "Tests/ToolRunner"),
+    .testTarget(name: "ToolTests", dependencies: ["Shared", "ToolRunner"]),
+    .testTarget(name: "ScoreTests", dependencies: ["score", "Shared", "ToolRunner"], exclude: ["Fixtures"]),
   ]
 )

@@ -46,10 +46,10 @@ struct Cluster: ParsableCommand {
   var restarts = 1
 
   @Option(name: .customLong("init"), help: "How K-means picks its first centres: kmeans++ (greedy, as scikit-learn) or random.")
-  var initialization: KMeansInitArgument = .init(.kmeansPlusPlus)
+  var initialization = KMeansInit.kmeansPlusPlus
 
   @Option(help: "GMM: covariance of each component: diag, spherical, full or tied (one full matrix shared). full and tied cost d³ per component: reduce d first (e.g. PCA) for raw pixels.")
-  var covariance: CovarianceArgument = .init(.diag)
+  var covariance = CovarianceType.diag
 
   @Option(name: .customLong("reg"), help: "GMM: added to every variance, so constant dimensions stay finite.")
   var regularization = 1e-6
@@ -160,7 +160,7 @@ struct Cluster: ParsableCommand {
     if let fit = figures["fit"] {
       switch method {
       case .kmeans: summary = "kmeans k=\(k): \(fit)"
-      case .gmm: summary = "gmm k=\(k) \(covariance.value.rawValue): \(fit)"
+      case .gmm: summary = "gmm k=\(k) \(covariance.rawValue): \(fit)"
       case .sinkhorn: summary += "; \(fit)"
       }
     }
@@ -246,7 +246,7 @@ struct Cluster: ParsableCommand {
       return (.centers(method: method, centers: best.centers, k: k, d: data.dimension), ["fit": kmeansFigures])
     case .gmm:
       var mixture = GaussianMixture(
-        k: k, covariance: covariance.value, regularization: regularization, maxIterations: maxIterations, threads: threads)
+        k: k, covariance: covariance, regularization: regularization, maxIterations: maxIterations, threads: threads)
       mixture.report = { iteration, logLikelihood, change in
         progress.status("gmm iteration \(iteration): mean log-likelihood \(String(format: "%.6g", logLikelihood)), change \(String(format: "%.2e", change))")
       }
@@ -306,7 +306,7 @@ struct Cluster: ParsableCommand {
   private func fitKMeans(_ data: FeatureMatrix, _ blocks: DistanceBlocks, k: Int, _ progress: ProgressLine) -> KMeansResult {
     var best: KMeansResult?
     for run in 0..<restarts {
-      var kmeans = KMeans(k: k, maxIterations: maxIterations, tolerance: tolerance, initialization: initialization.value)
+      var kmeans = KMeans(k: k, maxIterations: maxIterations, tolerance: tolerance, initialization: initialization)
       let label = restarts > 1 ? " run \(run + 1)/\(restarts)" : ""
       kmeans.report = { iteration, inertia, change in
         progress.status("kmeans\(label) iteration \(iteration): inertia \(String(format: "%.6g", inertia)), change \(String(format: "%.2e", change))")
@@ -360,36 +360,5 @@ struct Cluster: ParsableCommand {
   }
 }
 
-/// `--covariance diag|spherical`.
-struct CovarianceArgument: ExpressibleByArgument {
-  var value: CovarianceType
-
-  init(_ value: CovarianceType) {
-    self.value = value
-  }
-
-  init?(argument: String) {
-    guard let value = CovarianceType(rawValue: argument) else { return nil }
-    self.value = value
-  }
-
-  var defaultValueDescription: String { value.rawValue }
-  static var allValueStrings: [String] { CovarianceType.allCases.map(\.rawValue) }
-}
-
-/// `--init kmeans++|random`.
-struct KMeansInitArgument: ExpressibleByArgument {
-  var value: KMeansInit
-
-  init(_ value: KMeansInit) {
-    self.value = value
-  }
-
-  init?(argument: String) {
-    guard let value = KMeansInit(rawValue: argument) else { return nil }
-    self.value = value
-  }
-
-  var defaultValueDescription: String { value.rawValue }
-  static var allValueStrings: [String] { KMeansInit.allCases.map(\.rawValue) }
-}
+extension CovarianceType: ExpressibleByArgument {}
+extension KMeansInit: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import Testing
+import ToolRunner
 
 /// The built `score` run end to end on streams written here: exit codes, JSON keys and
 /// values, the table, and one-line errors for streams it cannot score.
@@ -31,7 +32,7 @@ import Testing
   /// Runs score and checks the exit status and stderr: one line for bad data, the
   /// message with ArgumentParser's usage lines for a bad command line (64).
   func expectFailure(_ arguments: [String], status: Int32, _ expected: String..., sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let result = try ScoreRunner.run("score", arguments)
+    let result = try ToolRunner.run("score", arguments)
     #expect(result.status == status, "score \(arguments): \(result.stderr)", sourceLocation: sourceLocation)
     if status != 64 {
       #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)", sourceLocation: sourceLocation)
@@ -40,11 +41,11 @@ import Testing
   }
 
   @Test func clusteringScoresAsJSONAndTable() throws {
-    let folder = try ScoreRunner.temporaryFolder()
+    let folder = try ToolRunner.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let reference = try ReferenceTests.load().clusterings[3]  // with label -1 and cluster -1
     let path = try writeStream(folder, "c.us", fields: .cluster, labels: reference.labels, clusters: reference.clusters)
-    let result = try ScoreRunner.run("score", [path, "--json", "-q"])
+    let result = try ToolRunner.run("score", [path, "--json", "-q"])
     #expect(result.status == 0 && result.stderr.isEmpty, "\(result.stderr)")
     let json = result.stdout.jsonObject
     #expect(json["n"] as? Int == reference.n && json["skipped"] as? Int == reference.skipped)
@@ -58,7 +59,7 @@ import Testing
     #expect((json["per_class"] as? [Any])?.count == 4)
 
     // The same through stdin, as a table, by the explicit subcommand.
-    let table = try ScoreRunner.shell("score clusters < \"$0\"", [path])
+    let table = try ToolRunner.shell("score clusters < \"$0\"", [path])
     let text = String(decoding: table.stdout, as: UTF8.self)
     #expect(table.status == 0, "\(table.stderr)")
     #expect(text.contains("ACC") && text.contains(String(format: "%.4f", reference.acc)), "\(text)")
@@ -67,17 +68,17 @@ import Testing
   }
 
   @Test func splitSelectsRecordsAndClassNamesAppear() throws {
-    let folder = try ScoreRunner.temporaryFolder()
+    let folder = try ToolRunner.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     // Train records cluster perfectly, test records not at all.
     let path = try writeStream(
       folder, "c.us", fields: [.cluster, .split], labels: [0, 0, 1, 1, 0, 0, 1, 1], clusters: [5, 5, 6, 6, 5, 6, 5, 6],
       splits: [.train, .train, .train, .train, .test, .test, .test, .test], classes: ["cat", "dog"])
-    let train = try ScoreRunner.run("score", [path, "--split", "train", "--json"]).stdout.jsonObject
+    let train = try ToolRunner.run("score", [path, "--split", "train", "--json"]).stdout.jsonObject
     #expect(train["acc"] as? Double == 1 && train["n"] as? Int == 4)
-    let test = try ScoreRunner.run("score", [path, "--split", "test", "--json"]).stdout.jsonObject
+    let test = try ToolRunner.run("score", [path, "--split", "test", "--json"]).stdout.jsonObject
     #expect(test["acc"] as? Double == 0.5 && test["ari"] as? Double ?? 1 < 0)
-    let text = String(decoding: try ScoreRunner.run("score", [path, "-q"]).stdout, as: UTF8.self)
+    let text = String(decoding: try ToolRunner.run("score", [path, "-q"]).stdout, as: UTF8.self)
     #expect(text.contains("0 cat") && text.contains("1 dog"), "\(text)")
   }
 
@@ -98,12 +99,12 @@ import Testing
   }
 
   @Test func knnAndLinearProbesMatchTheFixture() throws {
-    let folder = try ScoreRunner.temporaryFolder()
+    let folder = try ToolRunner.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let probe = try ReferenceTests.load().probe
     let path = try probeStream(folder)
     for reference in probe.knn {
-      let result = try ScoreRunner.run("score", ["knn", path, "-k", "\(reference.k)", "--temperature", "\(reference.temperature)", "--json"])
+      let result = try ToolRunner.run("score", ["knn", path, "-k", "\(reference.k)", "--temperature", "\(reference.temperature)", "--json"])
       #expect(result.status == 0, "\(result.stderr)")
       let json = result.stdout.jsonObject
       #expect(json["accuracy"] as? Double == reference.accuracy, "\(json)")
@@ -111,7 +112,7 @@ import Testing
       #expect(json["k"] as? Int == reference.k && json["skipped"] as? Int == 3)
     }
     for reference in probe.linear {
-      let result = try ScoreRunner.run("score", ["linear", path, "--c", "\(reference.C)", "--tol", "1e-5", "--json"])
+      let result = try ToolRunner.run("score", ["linear", path, "--c", "\(reference.C)", "--tol", "1e-5", "--json"])
       #expect(result.status == 0, "\(result.stderr)")
       let json = result.stdout.jsonObject
       #expect(json["accuracy"] as? Double == reference.accuracy, "\(json)")
@@ -119,12 +120,12 @@ import Testing
       #expect(abs((json["objective"] as? Double ?? 0) - reference.objective) < 1e-6, "\(json)")
     }
     // k above the number of train records uses them all, and says so.
-    let all = try ScoreRunner.run("score", ["knn", path, "-k", "100000", "-q"])
+    let all = try ToolRunner.run("score", ["knn", path, "-k", "100000", "-q"])
     #expect(all.status == 0 && String(decoding: all.stdout, as: UTF8.self).contains("k = \(probe.train_y.count) (all the train records)"))
   }
 
   @Test func streamsThatCannotBeScoredAreRefused() throws {
-    let folder = try ScoreRunner.temporaryFolder()
+    let folder = try ToolRunner.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let noCluster = try writeStream(folder, "a.us", fields: [], labels: [0, 1])
     try expectFailure([noCluster], status: 65, "a.us: the stream has no cluster field", "run cluster first")
@@ -138,7 +139,7 @@ import Testing
     try expectFailure(["knn", noSplit], status: 65, "d.us: the stream has no split field")
     try expectFailure(["linear", noSplit], status: 65, "d.us: the stream has no split field")
     let small = try writeStream(folder, "e.us", fields: .split, dimension: 2, labels: [0, 1, 1], splits: [.train, .train, .test], values: [1, 2, 3, 4, 5, 6])
-    #expect(try ScoreRunner.run("score", ["knn", small, "-q"]).status == 0)
+    #expect(try ToolRunner.run("score", ["knn", small, "-q"]).status == 0)
     let onlyTrain = try writeStream(folder, "f.us", fields: .split, dimension: 2, labels: [0, 1, -1], splits: [.train, .train, .test], values: [1, 2, 3, 4, 5, 6])
     try expectFailure(["linear", onlyTrain], status: 65, "f.us: no labelled record of split test to score")
     let noTrain = try writeStream(folder, "g.us", fields: .split, dimension: 2, labels: [0, 1], splits: [.test, .unlabeled], values: [1, 2, 3, 4])
@@ -154,7 +155,7 @@ import Testing
   }
 
   @Test func helpListsTheSubcommands() throws {
-    let result = try ScoreRunner.run("score", ["--help"])
+    let result = try ToolRunner.run("score", ["--help"])
     let text = String(decoding: result.stdout, as: UTF8.self)
     #expect(result.status == 0)
     for subcommand in ["clusters (default)", "knn", "linear"] { #expect(text.contains(subcommand), "\(text)") }

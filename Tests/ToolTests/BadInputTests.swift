@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ToolRunner
 
 /// Bad input gets one line on stderr naming the input and the problem, and a
 /// non-zero exit status, never a trap.

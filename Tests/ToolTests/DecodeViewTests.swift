@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ToolRunner
 
 /// End-to-end: the built tools run in pipelines, as a user would run them.
 @Suite struct DecodeViewTests {

@@ -1,9 +1,10 @@
 import Foundation
 
-/// Runs the built executables as a user would, and captures what they print.
-enum ToolRunner {
+/// Runs the built executables as a user would, and captures what they print. Shared by
+/// the end-to-end tests of ToolTests and ScoreTests.
+public enum ToolRunner {
   /// The folder holding the built tools: the one holding this test bundle.
-  static let binDirectory: URL = {
+  public static let binDirectory: URL = {
     let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     var folder = testBinary.deletingLastPathComponent()
     // `swift test` runs `<bin>/unsupPackageTests.xctest`, a file on Linux.
@@ -15,19 +16,19 @@ enum ToolRunner {
     return folder
   }()
 
-  struct Result {
-    var status: Int32
-    var stdout: Data
-    var stderr: String
+  public struct Result {
+    public var status: Int32
+    public var stdout: Data
+    public var stderr: String
   }
 
   /// Runs `tool` with `arguments`, feeding `input` on stdin.
-  static func run(_ tool: String, _ arguments: [String], input: Data = Data()) throws -> Result {
+  public static func run(_ tool: String, _ arguments: [String], input: Data = Data()) throws -> Result {
     try shell("\"$0\" \"$@\"", [binDirectory.appendingPathComponent(tool).path] + arguments, input: input)
   }
 
   /// Runs a bash script with the tools on PATH; `arguments` become $0, $1, ….
-  static func shell(_ script: String, _ arguments: [String] = [], input: Data = Data()) throws -> Result {
+  public static func shell(_ script: String, _ arguments: [String] = [], input: Data = Data()) throws -> Result {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("unsup-tooltest-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
@@ -55,7 +56,7 @@ enum ToolRunner {
   }
 
   /// A fresh temporary folder, removed by the caller.
-  static func temporaryFolder() throws -> URL {
+  public static func temporaryFolder() throws -> URL {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("unsup-tooltest-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     return folder
@@ -64,7 +65,7 @@ enum ToolRunner {
 
 extension Data {
   /// The JSON object this data holds.
-  var jsonObject: [String: Any] {
+  public var jsonObject: [String: Any] {
     (try? JSONSerialization.jsonObject(with: self)) as? [String: Any] ?? [:]
   }
 }
