@@ -57,10 +57,19 @@ struct GaussianMixture {
     var previous = -Double.infinity
     var iterations = 0
     var meanLogLikelihood = -Double.infinity
+    let fused = covariance == .diag || covariance == .spherical
     while iterations < maxIterations {
       iterations += 1
-      meanLogLikelihood = expectation(data, model, into: &responsibilities)
-      model = maximization(data, responsibilities)
+      if fused {
+        // One pass: the E-step's responsibilities feed the moments of the M-step block by
+        // block, so the data is converted once per iteration.
+        let result = responsibilities.withUnsafeMutableBufferPointer { pass(data, model: model, $0, accumulate: true) }
+        meanLogLikelihood = result.logLikelihood
+        model = self.model(from: result.moments!, data)
+      } else {
+        meanLogLikelihood = expectation(data, model, into: &responsibilities)
+        model = maximization(data, responsibilities)
+      }
       let change = meanLogLikelihood - previous
       report(iterations, meanLogLikelihood, change)
       if abs(change) < tolerance { break }
@@ -84,98 +93,111 @@ struct GaussianMixture {
 
   /// E-step: responsibilities (n × k, rows summing to 1); returns the mean log-likelihood.
   func expectation(_ data: FeatureMatrix, _ model: GaussianMixtureModel, into responsibilities: inout [Float]) -> Double {
-    let shared = model.covariance == .full || model.covariance == .tied
-      ? ComponentDensity.cholesky(model) : ComponentDensity.diagonal(model)
-    let k = self.k
-    let workers = (0..<threads).map { _ in ExpectationWorker(shared.withOwnBuffers(), k: k) }
-    responsibilities.withUnsafeMutableBufferPointer { responsibilities in
-      forEachRowBlock(count: data.count, workers: threads) { worker, rows in
-        let state = workers[worker]
-        let density = state.density
-        let m = rows.count
-        data.floatRows(rows, scratch: &state.scratch) { x in density.logDensities(x, rows: m, into: &state.logBlock) }
-        for r in 0..<m {
-          var top = -Double.infinity
-          for c in 0..<k { top = max(top, Double(state.logBlock[r * k + c]) + density.constants[c]) }
-          var sum = 0.0
-          for c in 0..<k { sum += exp(Double(state.logBlock[r * k + c]) + density.constants[c] - top) }
-          let logSum = top + log(sum)
-          state.total += logSum
-          for c in 0..<k {
-            responsibilities[(rows.lowerBound + r) * k + c] = Float(exp(Double(state.logBlock[r * k + c]) + density.constants[c] - logSum))
-          }
-        }
-      }
-    }
-    return workers.reduce(0) { $0 + $1.total } / Double(data.count)
-  }
-
-  /// One E-step thread's density (with its own buffers) and running sum.
-  private final class ExpectationWorker: @unchecked Sendable {
-    let density: ComponentDensity
-    var total = 0.0
-    var logBlock: [Float]
-    var scratch: [Float] = []
-
-    init(_ density: ComponentDensity, k: Int) {
-      self.density = density
-      logBlock = [Float](repeating: 0, count: DistanceBlocks.rowsPerBlock * k)
-    }
-  }
-
-  /// One M-step thread's sums.
-  private final class MomentWorker: @unchecked Sendable {
-    var mass: [Double]
-    var first: [Double]
-    var second: [Double]
-    var blockFirst: [Float]
-    var blockSecond: [Float]
-    var squares: [Float]
-    var scratch: [Float] = []
-
-    init(k: Int, d: Int) {
-      mass = [Double](repeating: 0, count: k)
-      first = [Double](repeating: 0, count: k * d)
-      second = [Double](repeating: 0, count: k * d)
-      blockFirst = [Float](repeating: 0, count: k * d)
-      blockSecond = [Float](repeating: 0, count: k * d)
-      squares = [Float](repeating: 0, count: DistanceBlocks.rowsPerBlock * d)
-    }
+    responsibilities.withUnsafeMutableBufferPointer { pass(data, model: model, $0, accumulate: false).logLikelihood }
   }
 
   /// M-step: weights, means and variances from responsibilities, sums in double.
   func maximization(_ data: FeatureMatrix, _ responsibilities: [Float]) -> GaussianMixtureModel {
+    var responsibilities = responsibilities
+    let moments = responsibilities.withUnsafeMutableBufferPointer { pass(data, model: nil, $0, accumulate: true).moments! }
+    return model(from: moments, data, responsibilities: responsibilities)
+  }
+
+  /// Sums over records of r_ic, r_ic x and r_ic x², in double.
+  struct Moments {
+    var mass: [Double]
+    var first: [Double]
+    var second: [Double]
+  }
+
+  /// One pass over the data in blocks shared among the worker threads. With `model`, the
+  /// E-step: responsibilities written into `responsibilities` and the mean log-likelihood
+  /// returned; without, `responsibilities` are read. With `accumulate`, the moments of
+  /// those responsibilities are summed in the same pass.
+  func pass(
+    _ data: FeatureMatrix, model: GaussianMixtureModel?, _ responsibilities: UnsafeMutableBufferPointer<Float>,
+    accumulate: Bool
+  ) -> (logLikelihood: Double, moments: Moments?) {
     let d = data.dimension
     let k = self.k
-    let workers = (0..<threads).map { _ in MomentWorker(k: k, d: d) }
-    responsibilities.withUnsafeBufferPointer { responsibilities in
-      forEachRowBlock(count: data.count, workers: threads) { worker, rows in
-        let state = workers[worker]
-        let m = rows.count
-        let block = UnsafeBufferPointer(rebasing: responsibilities[rows.lowerBound * k..<rows.upperBound * k])
-        for r in 0..<m { for c in 0..<k { state.mass[c] += Double(block[r * k + c]) } }
-        data.floatRows(rows, scratch: &state.scratch) { x in
-          for i in 0..<x.count { state.squares[i] = x[i] * x[i] }
-          // first (k × d) = Rᵀ (k × m) · x (m × d); second likewise with x².
-          BLAS.sgemm(transposeA: true, m: k, n: d, k: m, block.baseAddress!, x.baseAddress!, &state.blockFirst)
-          BLAS.sgemm(transposeA: true, m: k, n: d, k: m, block.baseAddress!, state.squares, &state.blockSecond)
+    let shared = model.map { model in
+      model.covariance == .full || model.covariance == .tied ? ComponentDensity.cholesky(model) : ComponentDensity.diagonal(model)
+    }
+    let workers = (0..<threads).map { _ in PassWorker(shared?.withOwnBuffers(), k: k, d: d, accumulate: accumulate) }
+    forEachRowBlock(count: data.count, workers: threads) { worker, rows in
+      let state = workers[worker]
+      let m = rows.count
+      let block = UnsafeMutableBufferPointer(rebasing: responsibilities[rows.lowerBound * k..<rows.upperBound * k])
+      data.floatRows(rows, scratch: &state.scratch) { x in
+        if let density = state.density {
+          density.logDensities(x, rows: m, into: &state.logBlock)
+          for r in 0..<m {
+            var top = -Double.infinity
+            for c in 0..<k { top = max(top, Double(state.logBlock[r * k + c]) + density.constants[c]) }
+            var sum = 0.0
+            for c in 0..<k { sum += exp(Double(state.logBlock[r * k + c]) + density.constants[c] - top) }
+            let logSum = top + log(sum)
+            state.total += logSum
+            for c in 0..<k { block[r * k + c] = Float(exp(Double(state.logBlock[r * k + c]) + density.constants[c] - logSum)) }
+          }
         }
+        guard accumulate else { return }
+        for r in 0..<m { for c in 0..<k { state.mass[c] += Double(block[r * k + c]) } }
+        for i in 0..<x.count { state.squares[i] = x[i] * x[i] }
+        // first (k × d) = Rᵀ (k × m) · x (m × d); second likewise with x².
+        BLAS.sgemm(transposeA: true, m: k, n: d, k: m, block.baseAddress!, x.baseAddress!, &state.blockFirst)
+        BLAS.sgemm(transposeA: true, m: k, n: d, k: m, block.baseAddress!, state.squares, &state.blockSecond)
         for i in 0..<k * d {
           state.first[i] += Double(state.blockFirst[i])
           state.second[i] += Double(state.blockSecond[i])
         }
       }
     }
-    var mass = workers[0].mass
-    var first = workers[0].first
-    var second = workers[0].second
+    let logLikelihood = workers.reduce(0) { $0 + $1.total } / Double(data.count)
+    guard accumulate else { return (logLikelihood, nil) }
+    var moments = Moments(mass: workers[0].mass, first: workers[0].first, second: workers[0].second)
     for other in workers.dropFirst() {
-      for c in 0..<k { mass[c] += other.mass[c] }
+      for c in 0..<k { moments.mass[c] += other.mass[c] }
       for i in 0..<k * d {
-        first[i] += other.first[i]
-        second[i] += other.second[i]
+        moments.first[i] += other.first[i]
+        moments.second[i] += other.second[i]
       }
     }
+    return (logLikelihood, moments)
+  }
+
+  /// One thread's share of a pass: its density (with its own buffers), log-likelihood sum,
+  /// moment sums and buffers.
+  private final class PassWorker: @unchecked Sendable {
+    let density: ComponentDensity?
+    var total = 0.0
+    var logBlock: [Float]
+    var scratch: [Float] = []
+    var mass: [Double]
+    var first: [Double]
+    var second: [Double]
+    var blockFirst: [Float]
+    var blockSecond: [Float]
+    var squares: [Float]
+
+    init(_ density: ComponentDensity?, k: Int, d: Int, accumulate: Bool) {
+      self.density = density
+      logBlock = [Float](repeating: 0, count: density == nil ? 0 : DistanceBlocks.rowsPerBlock * k)
+      let size = accumulate ? k * d : 0
+      mass = [Double](repeating: 0, count: k)
+      first = [Double](repeating: 0, count: size)
+      second = [Double](repeating: 0, count: size)
+      blockFirst = [Float](repeating: 0, count: size)
+      blockSecond = [Float](repeating: 0, count: size)
+      squares = [Float](repeating: 0, count: accumulate ? DistanceBlocks.rowsPerBlock * d : 0)
+    }
+  }
+
+  /// The M-step's model from the moments; full and tied covariances also need the
+  /// responsibilities for a second pass (the scatter about the new means).
+  func model(from moments: Moments, _ data: FeatureMatrix, responsibilities: [Float] = []) -> GaussianMixtureModel {
+    let d = data.dimension
+    let (mass, first, second) = (moments.mass, moments.first, moments.second)
     let n = Double(data.count)
     var model = GaussianMixtureModel(
       k: k, d: d, covariance: covariance, weights: [], means: [Float](repeating: 0, count: k * d), variances: [])
