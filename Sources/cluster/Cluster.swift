@@ -36,7 +36,7 @@ struct Cluster: ParsableCommand {
   @Option(help: ArgumentHelp("Assign the stream with a model written by --save, without fitting (its method and k are used).", valueName: "file"))
   var load: String?
 
-  @Option(name: .customLong("max-iter"), help: "At most this many K-means iterations per run.")
+  @Option(name: .customLong("max-iter"), help: "At most this many iterations of K-means per run, and of EM after it.")
   var maxIterations = 300
 
   @Option(name: .customLong("tol"), help: "K-means stops when its centres move less than this, relative to the data's mean variance.")
