@@ -150,7 +150,8 @@ struct Cluster: ParsableCommand {
       (model, figures) = try fit(data, blocks, k: k!, progress)
     }
     let k = model.k
-    var (assignments, probabilities, summary) = try assign(data, blocks, model)
+    let (assignments, probabilities, assignSummary) = try assign(data, blocks, model)
+    var summary = assignSummary
     try writeAssigned(data, k: k, assignments: assignments, probabilities: probabilities)
     if let save {
       figures["history"] = Cluster.invocation
