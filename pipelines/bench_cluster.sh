@@ -14,32 +14,8 @@ cd "$(dirname "$0")/.."
 FMNIST_DIR="${FMNIST_DIR:-/usr/share/datasets/fashion-mnist}"
 export SEEDS="${SEEDS:-0 1}"
 
-# Python peers: numpy, scipy, scikit-learn and faiss (CPU), installed when missing (pip; only as root).
-need_python() {
-  if ! command -v python3 >/dev/null; then
-    echo "bench_cluster: python3 is missing; install it (apt-get install python3 python3-pip)" >&2
-    exit 1
-  fi
-  local module package
-  for module in numpy scipy sklearn faiss; do
-    python3 -c "import $module" 2>/dev/null && continue
-    case "$module" in
-      sklearn) package=scikit-learn ;;
-      faiss) package=faiss-cpu ;;
-      *) package=$module ;;
-    esac
-    if [ "$(id -u)" = 0 ]; then
-      echo "bench_cluster: installing $package" >&2
-      python3 -m pip install -q "$package" 2>/dev/null \
-        || python3 -m pip install -q --break-system-packages "$package"
-    else
-      echo "bench_cluster: python3 lacks $module; install it (python3 -m pip install --user $package)" >&2
-      exit 1
-    fi
-    python3 -c "import $module"
-  done
-}
-need_python
+# Builds need what setup.sh installs; the Python peers come from PyPI.
+source pipelines/setup.sh scipy sklearn=scikit-learn faiss=faiss-cpu
 
 if [ ! -f "$FMNIST_DIR/train-images-idx3-ubyte.gz" ]; then
   echo "bench_cluster: no Fashion-MNIST in $FMNIST_DIR; apt-get install dataset-fashion-mnist or set FMNIST_DIR" >&2

@@ -9,33 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 FMNIST_DIR="${FMNIST_DIR:-/usr/share/datasets/fashion-mnist}"
 
-# Python peers: numpy and Pillow, installed when missing (apt-get / pip; only as root).
-need_python() {
-  if ! command -v python3 >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-      apt-get update -qq && apt-get install -y -qq python3 python3-pip python3-numpy >/dev/null
-    else
-      echo "bench_decode: python3 is missing; install it (apt-get install python3 python3-pip python3-numpy)" >&2
-      exit 1
-    fi
-  fi
-  local module package
-  for module in numpy PIL; do
-    python3 -c "import $module" 2>/dev/null && continue
-    package=$([ "$module" = PIL ] && echo pillow || echo numpy)
-    if [ "$(id -u)" = 0 ]; then
-      echo "bench_decode: installing $package" >&2
-      python3 -m pip install -q "$package" 2>/dev/null \
-        || python3 -m pip install -q --break-system-packages "$package" 2>/dev/null \
-        || { apt-get update -qq && apt-get install -y -qq "python3-$package" >/dev/null; }
-    else
-      echo "bench_decode: python3 lacks $module; install it (python3 -m pip install --user $package, or apt-get install python3-$package)" >&2
-      exit 1
-    fi
-    python3 -c "import $module"
-  done
-}
-need_python
+# Builds need what setup.sh installs; the Python peers come from PyPI.
+source pipelines/setup.sh PIL=pillow
 
 if [ ! -f "$FMNIST_DIR/train-images-idx3-ubyte.gz" ]; then
   echo "bench_decode: no Fashion-MNIST in $FMNIST_DIR; apt-get install dataset-fashion-mnist or set FMNIST_DIR" >&2

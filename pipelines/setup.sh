@@ -1,18 +1,19 @@
 # Sourced by the pipeline scripts: makes sure what Debian and PyPI must provide is here.
 # As root it installs what is missing; otherwise it says what to install and stops.
-# Usage: source pipelines/setup.sh [--python-tests]
+# Usage: source pipelines/setup.sh [MODULE[=PYPI-PACKAGE] ...]
+#   e.g. `source pipelines/setup.sh pytest`, `source pipelines/setup.sh sklearn=scikit-learn`:
+#   extra Python modules the script needs, besides numpy.
 
 unsup_debian_packages=(pkg-config zlib1g-dev libpng-dev libturbojpeg0-dev libopenblas-dev dataset-fashion-mnist)
-unsup_python_modules=(numpy)
-if [[ " $* " == *" --python-tests "* ]]; then unsup_python_modules+=(pytest); fi
+unsup_python_modules=(numpy "$@")
 
 unsup_missing_debian=()
 for package in "${unsup_debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || unsup_missing_debian+=("$package")
 done
 unsup_missing_python=()
-for module in "${unsup_python_modules[@]}"; do
-  python3 -c "import $module" 2>/dev/null || unsup_missing_python+=("$module")
+for entry in "${unsup_python_modules[@]}"; do
+  python3 -c "import ${entry%%=*}" 2>/dev/null || unsup_missing_python+=("${entry#*=}")
 done
 
 if ((${#unsup_missing_debian[@]} + ${#unsup_missing_python[@]})); then

@@ -4,7 +4,7 @@
 # Ends with one line counting everything: "tests: N passed, 0 failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source pipelines/setup.sh --python-tests
+source pipelines/setup.sh pytest
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 

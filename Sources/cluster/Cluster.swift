@@ -81,9 +81,9 @@ struct Cluster: ParsableCommand {
   @OptionGroup var common: CommonOptions
 
   func validate() throws {
-    if threads < 1 { throw ValidationError("--threads must be at least 1") }
+    if !(1...256).contains(threads) { throw ValidationError("--threads must be 1...256, not \(threads)") }
     if let minibatch {
-      if minibatch < 1 { throw ValidationError("--minibatch must be at least 1") }
+      if minibatch < (k ?? 1) { throw ValidationError("--minibatch must be at least -k (the first batch seeds the centres), not \(minibatch)") }
       if method != .kmeans { throw ValidationError("--minibatch goes with --method kmeans") }
       if passes < 1 { throw ValidationError("--passes must be at least 1") }
     }
@@ -106,7 +106,7 @@ struct Cluster: ParsableCommand {
     guard let weights else { return Array(repeating: 1 / Double(k), count: k) }
     let values = weights.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
     guard values.count == k, values.allSatisfy({ ($0 ?? -1) > 0 && $0!.isFinite }) else {
-      throw ValidationError("--weights needs \(k) positive numbers separated by commas, got \"\(weights)\"")
+      throw Failure("--weights needs \(k) positive numbers separated by commas, got \"\(weights)\"", exitCode: ExitStatus.usage)
     }
     let total = values.reduce(0) { $0 + $1! }
     return values.map { $0! / total }
@@ -137,14 +137,7 @@ struct Cluster: ParsableCommand {
     let model: ClusterModel
     var figures: [String: String] = [:]
     if let load {
-      let (loaded, scale) = try ClusterModel.load(from: load)
-      guard loaded.d == data.dimension else {
-        throw Failure("\(load): the model is for \(loaded.d)-value records, but \(reader.input.name) has \(data.dimension)")
-      }
-      guard scale == data.scale else {
-        throw Failure("\(load): the model was fitted on data scaled by \(scale), but \(reader.input.name) scales by \(data.scale) (another range or element type)")
-      }
-      if let k, k != loaded.k { throw Failure("-k \(k) differs from the model's k = \(loaded.k)", exitCode: ExitStatus.usage) }
+      let loaded = try loadModel(load, for: reader.schema, name: reader.input.name)
       model = loaded
     } else {
       (model, figures) = try fit(data, blocks, k: k!, progress)
@@ -179,11 +172,9 @@ struct Cluster: ParsableCommand {
     let probe = try StreamReader(path: path)
     let d = probe.schema.elementsPerRecord
     if let load {
-      guard case let (.centers(.kmeans, loaded, loadedK, loadedD), _) = try ClusterModel.load(from: load) else {
+      guard case let .centers(.kmeans, loaded, loadedK, _) = try loadModel(load, for: probe.schema, name: probe.input.name) else {
         throw Failure("\(load): --minibatch assigns with a kmeans model", exitCode: ExitStatus.usage)
       }
-      guard loadedD == d else { throw Failure("\(load): the model is for \(loadedD)-value records, but the stream has \(d)") }
-      if let k, k != loadedK { throw Failure("-k \(k) differs from the model's k = \(loadedK)", exitCode: ExitStatus.usage) }
       centers = loaded
       summary = "minibatch kmeans k=\(loadedK) (loaded)"
     } else {
@@ -202,19 +193,15 @@ struct Cluster: ParsableCommand {
     let output = try common.openOutput()
     let writer = try StreamWriter(output, schema: schema)
     try writer.writeHeader()
-    var scale: Float = 1
     try forEachMiniBatch(reader, size: batchSize) { data in
-      scale = data.scale
-      var assignments = [Int32](repeating: 0, count: data.count)
-      var closest = [Float](repeating: 0, count: data.count)
-      _ = KMeans(k: k).assign(DistanceBlocks(data, threads: threads), centers, &assignments, &closest, summing: false)
+      let (assignments, _) = nearestCenters(DistanceBlocks(data, threads: threads), centers, k: k)
       try writer.write(assignedRecords(data, k: k, assignments: assignments, probabilities: soft ? oneHot(assignments, k: k) : nil))
     }
     try writer.finish()
     try output.commit()
     if let save {
       try ClusterModel.centers(method: .kmeans, centers: centers, k: k, d: d).save(
-        to: save, scale: scale, options: ["history": Cluster.invocation, "fit": summary])
+        to: save, scale: FeatureMatrix.unitScale(for: reader.schema), options: ["history": Cluster.invocation, "fit": summary])
     }
     progress.finish(summary)
   }
@@ -281,9 +268,7 @@ struct Cluster: ParsableCommand {
         return (assignments, soft ? rows : nil,
           "sinkhorn k=\(k) ε=\(epsilon): \(iterations) iterations, cluster sizes \(sizes.map(String.init).joined(separator: " "))")
       }
-      var assignments = [Int32](repeating: 0, count: data.count)
-      var closest = [Float](repeating: 0, count: data.count)
-      let inertia = KMeans(k: k).assign(blocks, centers, &assignments, &closest, summing: false).inertia
+      let (assignments, inertia) = nearestCenters(blocks, centers, k: k)
       return (assignments, soft ? oneHot(assignments, k: k) : nil, "kmeans k=\(k): inertia \(String(format: "%.6g", inertia))")
     case let .mixture(mixtureModel):
       let mixture = GaussianMixture(k: k, covariance: mixtureModel.covariance, threads: threads)
@@ -292,6 +277,29 @@ struct Cluster: ParsableCommand {
       return (argmaxRows(responsibilities, k: k), soft ? responsibilities : nil,
         "gmm k=\(k) \(mixtureModel.covariance.rawValue): mean log-likelihood \(String(format: "%.6g", logLikelihood)) per record")
     }
+  }
+
+  /// A saved model, checked against the stream it is to assign: its record size, its data
+  /// scale and -k if given.
+  private func loadModel(_ path: String, for schema: StreamSchema, name: String) throws -> ClusterModel {
+    let (model, scale) = try ClusterModel.load(from: path)
+    guard model.d == schema.elementsPerRecord else {
+      throw Failure("\(path): the model is for \(model.d)-value records, but \(name) has \(schema.elementsPerRecord)")
+    }
+    let streamScale = FeatureMatrix.unitScale(for: schema)
+    guard scale == streamScale else {
+      throw Failure("\(path): the model was fitted on data scaled by \(scale), but \(name) scales by \(streamScale) (another range or element type)")
+    }
+    if let k, k != model.k { throw Failure("-k \(k) differs from the model's k = \(model.k)", exitCode: ExitStatus.usage) }
+    return model
+  }
+
+  /// Each record's nearest centre, and the inertia.
+  private func nearestCenters(_ blocks: DistanceBlocks, _ centers: [Float], k: Int) -> ([Int32], Double) {
+    var assignments = [Int32](repeating: 0, count: blocks.data.count)
+    var closest = [Float](repeating: 0, count: blocks.data.count)
+    let inertia = KMeans(k: k).assign(blocks, centers, &assignments, &closest, summing: false).inertia
+    return (assignments, inertia)
   }
 
   /// The largest entry's column in each row of an n × k matrix.

@@ -57,7 +57,9 @@ enum ClusterModel {
     }
     switch method {
     case .kmeans, .sinkhorn:
-      return (.centers(method: method, centers: try file.tensor("centers", shape: [k, d], file: path), k: k, d: d), scale)
+      let centers = try file.tensor("centers", shape: [k, d], file: path)
+      guard centers.allSatisfy(\.isFinite) else { throw Failure("\(path): the model's centres are not all finite") }
+      return (.centers(method: method, centers: centers, k: k, d: d), scale)
     case .gmm:
       guard let covariance = file.metadata["covariance"].flatMap(CovarianceType.init(rawValue:)) else {
         throw Failure("\(path): a gmm model without a known covariance type")
@@ -67,8 +69,16 @@ enum ClusterModel {
         k: k, d: d, covariance: covariance, weights: weights,
         means: try file.tensor("means", shape: [k, d], file: path),
         variances: try file.tensor("variances", shape: covariance.storedShape(k: k, d: d), file: path))
-      guard model.variances.allSatisfy(\.isFinite), weights.allSatisfy({ $0 > 0 }) else {
-        throw Failure("\(path): the mixture has non-finite variances or non-positive weights")
+      // Diagonal entries are variances in every layout: positive; everything finite.
+      let diagonalOK: Bool
+      switch covariance {
+      case .diag, .spherical: diagonalOK = model.variances.allSatisfy { $0 > 0 }
+      case .full, .tied: diagonalOK = stride(from: 0, to: model.variances.count, by: d + 1).allSatisfy { model.variances[$0] > 0 }
+      }
+      guard model.means.allSatisfy(\.isFinite), model.variances.allSatisfy(\.isFinite), diagonalOK,
+        weights.allSatisfy({ $0 > 0 && $0.isFinite })
+      else {
+        throw Failure("\(path): the mixture has non-finite values, non-positive variances or non-positive weights")
       }
       return (.mixture(model), scale)
     }

@@ -79,6 +79,11 @@ struct GaussianMixture {
     return (model, meanLogLikelihood, iterations)
   }
 
+  /// Workers for a pass over `data`: --threads, but no more than there are blocks.
+  private func workerCount(_ data: FeatureMatrix) -> Int {
+    max(1, min(threads, (data.count + DistanceBlocks.rowsPerBlock - 1) / DistanceBlocks.rowsPerBlock))
+  }
+
   /// Free parameters, for BIC: k − 1 weights, k·d means, and the variances.
   func parameterCount(d: Int) -> Int {
     let covarianceParameters: Int
@@ -123,7 +128,7 @@ struct GaussianMixture {
     let shared = model.map { model in
       model.covariance == .full || model.covariance == .tied ? ComponentDensity.cholesky(model) : ComponentDensity.diagonal(model)
     }
-    let workers = (0..<threads).map { _ in PassWorker(shared?.withOwnBuffers(), k: k, d: d, accumulate: accumulate) }
+    let workers = (0..<workerCount(data)).map { _ in PassWorker(shared?.withOwnBuffers(), k: k, d: d, accumulate: accumulate) }
     forEachRowBlock(count: data.count, workers: threads) { worker, rows in
       let state = workers[worker]
       let m = rows.count
@@ -230,7 +235,7 @@ struct GaussianMixture {
   private func scatter(_ data: FeatureMatrix, _ responsibilities: [Float], means: [Float], masses: [Double]) -> [Float] {
     let d = data.dimension
     let k = self.k
-    let workers = (0..<threads).map { _ in ScatterWorker(k: k, d: d) }
+    let workers = (0..<workerCount(data)).map { _ in ScatterWorker(k: k, d: d) }
     forEachRowBlock(count: data.count, workers: threads) { worker, rows in
       let state = workers[worker]
       let m = rows.count

@@ -203,9 +203,9 @@ struct KMeans {
         for r in 0..<rows.count { closest[rows.lowerBound + r] = distances[r] }
       }
     }
+    var cumulative = [Double](repeating: 0, count: n)
     for _ in 1..<k {
       // Candidates drawn with probability proportional to their squared distance.
-      var cumulative = [Double](repeating: 0, count: n)
       var running = 0.0
       for i in 0..<n {
         running += Double(closest[i])

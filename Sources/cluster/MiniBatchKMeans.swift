@@ -58,9 +58,11 @@ struct MiniBatchKMeans {
 /// smaller), each as a FeatureMatrix; memory holds one batch.
 func forEachMiniBatch(_ reader: StreamReader, size: Int, _ body: (FeatureMatrix) throws -> Void) throws {
   var pending = RecordBatch(schema: reader.schema)
-  func flush(_ count: Int) throws {
-    let batch = pending.slice(0..<count, schema: reader.schema)
-    pending = pending.slice(count..<pending.count, schema: reader.schema)
+  // Records before `start` have been handed out; the rest wait for more to fill a batch.
+  var start = 0
+  func hand(_ count: Int) throws {
+    let batch = pending.slice(start..<start + count, schema: reader.schema)
+    start += count
     let data = try FeatureMatrix(schema: reader.schema, records: batch, name: reader.input.name)
     if let bad = data.firstNonFiniteRow() {
       throw Failure("\(reader.input.name): record id \(data.records.ids[bad]) holds NaN or infinite values")
@@ -68,8 +70,13 @@ func forEachMiniBatch(_ reader: StreamReader, size: Int, _ body: (FeatureMatrix)
     try body(data)
   }
   while let batch = try reader.next() {
+    if start > 0 {
+      // Drop what was handed out, once per batch handed out, so copying stays linear.
+      pending = pending.slice(start..<pending.count, schema: reader.schema)
+      start = 0
+    }
     pending.append(contentsOf: batch)
-    while pending.count >= size { try flush(size) }
+    while pending.count - start >= size { try hand(size) }
   }
-  if pending.count > 0 { try flush(pending.count) }
+  if pending.count > start { try hand(pending.count - start) }
 }

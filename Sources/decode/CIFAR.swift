@@ -45,15 +45,7 @@ struct CIFAROptions: ParsableArguments {
   @Argument(help: ArgumentHelp("Folder of the binary version's .bin files (or its parent). Default: the dataset folders searched by `decode mnist`.", valueName: "dir"))
   var directory: String?
 
-  @Option(help: "Which part to decode: train, test or all (train then test).")
-  var split: SplitChoice = .all
-
-  @OptionGroup var selection: SelectionOptions
-  @OptionGroup var common: CommonOptions
-
-  func validate() throws {
-    if split == .unlabeled { throw ValidationError("--split unlabeled: CIFAR has train and test parts only") }
-  }
+  @OptionGroup var parts: TrainTestOptions
 
   /// Locates `files` under the directory (or its `subfolder`), or the default folders.
   func locate(name: String, subfolder: String, files: [String], howToGet: String) throws -> [String] {
@@ -85,7 +77,7 @@ struct CIFAR10Command: ParsableCommand {
         try CIFARFile(path: path, labelBytes: 1, labelOffset: 0, classCount: 10, split: split, firstId: firstId, metadata: metadata) as IndexedSource
       })
     }
-    try emitRecords(from: selectParts(parts, options.split), selection: options.selection, common: options.common)
+    try emitRecords(from: selectParts(parts, options.parts.split.choice), selection: options.parts.selection, common: options.parts.common)
   }
 }
 
@@ -115,6 +107,6 @@ struct CIFAR100Command: ParsableCommand {
           firstId: firstId, metadata: metadata) as IndexedSource
       })
     }
-    try emitRecords(from: selectParts(parts, options.split), selection: options.selection, common: options.common)
+    try emitRecords(from: selectParts(parts, options.parts.split.choice), selection: options.parts.selection, common: options.parts.common)
   }
 }

@@ -237,15 +237,11 @@ struct CSVCommand: ParsableCommand {
   @Option(help: "Element type of the values: u8 (integers 0...255), f16 or f32.")
   var dtype: ElementTypeArgument = .init(.u8)
 
-  @Option(help: "Record this split in every record (train, test or unlabeled).")
-  var split: SplitMark?
-
-  @OptionGroup var selection: SelectionOptions
-  @OptionGroup var common: CommonOptions
+  @OptionGroup var source: FileSourceOptions
 
   func run() throws {
-    let source = try CSVSource(path: file, dims: shape?.dims, elementType: dtype.type, split: split?.split)
-    try emitRecords(from: source, selection: selection, common: common)
+    let records = try CSVSource(path: file, dims: shape?.dims, elementType: dtype.type, split: source.split?.split)
+    try emitRecords(from: records, selection: source.selection, common: source.common)
   }
 }
 

@@ -108,11 +108,7 @@ struct ImagesCommand: ParsableCommand {
   @Option(help: "Channels: 1 (grey, ITU-R 601 luma from colour) or 3 (RGB, grey repeated).")
   var channels: Int?
 
-  @Option(help: "Record this split in every record (train, test or unlabeled).")
-  var split: SplitMark?
-
-  @OptionGroup var selection: SelectionOptions
-  @OptionGroup var common: CommonOptions
+  @OptionGroup var source: FileSourceOptions
 
   func validate() throws {
     if let channels, channels != 1 && channels != 3 { throw ValidationError("--channels must be 1 or 3, not \(channels)") }
@@ -124,10 +120,10 @@ struct ImagesCommand: ParsableCommand {
 
   func run() throws {
     let (files, classes) = try listImageFiles(inputs)
-    let source = try ImageFilesSource(
+    let records = try ImageFilesSource(
       files: files, classes: classes, size: size.map { ($0.height, $0.width) }, channels: channels, fit: fit,
-      split: split?.split)
-    try emitRecords(from: source, selection: selection, common: common)
+      split: source.split?.split)
+    try emitRecords(from: records, selection: source.selection, common: source.common)
   }
 }
 

@@ -6,15 +6,7 @@ struct DatasetOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Read the dataset from DIR only (default: $UNSUP_DATA/NAME, ~/.cache/unsup/NAME, /usr/share/datasets/NAME, first found).", valueName: "dir"))
   var root: String?
 
-  @Option(help: "Which part to decode: train, test or all (train then test). Each record carries its split.")
-  var split: SplitChoice = .all
-
-  @OptionGroup var selection: SelectionOptions
-  @OptionGroup var common: CommonOptions
-
-  func validate() throws {
-    if split == .unlabeled { throw ValidationError("--split unlabeled: this dataset has train and test parts only") }
-  }
+  @OptionGroup var parts: TrainTestOptions
 }
 
 /// A dataset distributed as four IDX files, as MNIST and Fashion-MNIST are.
@@ -50,8 +42,8 @@ struct IDXDataset {
     metadata.classes = classes
     let train = try IDXSource(images: files[0], labels: files[1], split: .train, metadata: metadata)
     var parts: [SequentialSource] = []
-    if options.split.includes(.train) { parts.append(train) }
-    if options.split.includes(.test) {
+    if options.parts.split.choice.includes(.train) { parts.append(train) }
+    if options.parts.split.choice.includes(.test) {
       parts.append(try IDXSource(images: files[2], labels: files[3], split: .test, firstId: train.recordCount, metadata: metadata))
     }
     return try ConcatenatedSource(parts)
@@ -66,7 +58,7 @@ protocol IDXDatasetCommand: ParsableCommand {
 
 extension IDXDatasetCommand {
   func run() throws {
-    try emitRecords(from: Self.dataset.source(options), selection: options.selection, common: options.common)
+    try emitRecords(from: Self.dataset.source(options), selection: options.parts.selection, common: options.parts.common)
   }
 }
 
@@ -98,16 +90,12 @@ struct IDXCommand: ParsableCommand {
   @Argument(help: "The IDX labels file (N u8 values), gzipped or not.")
   var labels: String?
 
-  @Option(help: "Record this split in every record (train, test or unlabeled).")
-  var split: SplitMark?
-
-  @OptionGroup var selection: SelectionOptions
-  @OptionGroup var common: CommonOptions
+  @OptionGroup var source: FileSourceOptions
 
   func run() throws {
     var metadata = Metadata()
     metadata.dataset = datasetName(fromPath: images)
-    let source = try IDXSource(images: images, labels: labels, split: split?.split, metadata: metadata)
-    try emitRecords(from: source, selection: selection, common: common)
+    let records = try IDXSource(images: images, labels: labels, split: source.split?.split, metadata: metadata)
+    try emitRecords(from: records, selection: source.selection, common: source.common)
   }
 }

@@ -64,3 +64,34 @@ enum SplitMark: String, ExpressibleByArgument, CaseIterable {
     }
   }
 }
+
+/// `--split` for datasets made of a train and a test part: SplitChoice without unlabeled.
+enum TrainTestChoice: String, ExpressibleByArgument, CaseIterable {
+  case train, test, all
+
+  var choice: SplitChoice {
+    switch self {
+    case .train: return .train
+    case .test: return .test
+    case .all: return .all
+    }
+  }
+}
+
+/// Options of the datasets made of a train and a test part (MNIST-like, CIFAR).
+struct TrainTestOptions: ParsableArguments {
+  @Option(help: "Which part to decode: train, test or all (train then test). Each record carries its split.")
+  var split: TrainTestChoice = .all
+
+  @OptionGroup var selection: SelectionOptions
+  @OptionGroup var common: CommonOptions
+}
+
+/// Options of the sources without splits of their own (idx, csv, images).
+struct FileSourceOptions: ParsableArguments {
+  @Option(help: "Record this split in every record (train, test or unlabeled).")
+  var split: SplitMark?
+
+  @OptionGroup var selection: SelectionOptions
+  @OptionGroup var common: CommonOptions
+}

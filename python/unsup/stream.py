@@ -181,6 +181,15 @@ def _readinto(f, view):
     return k
 
 
+def _readinto_at(f, buf, start):
+    """Read into ``buf[start:]``; return the count read (0 at end of input)."""
+    view = memoryview(buf)[start:]
+    try:
+        return _readinto(f, view)
+    finally:
+        view.release()
+
+
 def _read_up_to(f, n):
     """Read up to ``n`` bytes (fewer only at end of input) into a bytearray.
 
@@ -192,11 +201,7 @@ def _read_up_to(f, n):
     while got < n:
         if got == len(buf):
             buf += bytes(min(n - got, len(buf)))
-        view = memoryview(buf)[got:]
-        try:
-            k = _readinto(f, view)
-        finally:
-            view.release()
+        k = _readinto_at(f, buf, got)
         if not k:
             break
         got += k
@@ -230,11 +235,7 @@ def _read_all(f):
             got += len(extra)
             buf += bytes(max(len(buf), 1 << 16))  # grow geometrically
             continue
-        view = memoryview(buf)[got:]
-        try:
-            k = _readinto(f, view)
-        finally:
-            view.release()
+        k = _readinto_at(f, buf, got)
         if not k:
             break
         got += k

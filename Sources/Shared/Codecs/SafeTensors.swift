@@ -56,15 +56,31 @@ public struct SafeTensors {
         metadata = entries.compactMapValues(\.stringValue)
         continue
       }
-      guard case let .object(entry) = value, entry["dtype"]?.stringValue == "F32",
-        let shape = entry["shape"]?.arrayValue?.compactMap({ $0.numberValue.map(Int.init) }),
-        let range = entry["data_offsets"]?.arrayValue?.compactMap({ $0.numberValue.map(Int.init) }), range.count == 2,
-        range[0] >= 0, range[0] <= range[1], dataStart + range[1] <= bytes.count,
-        shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) * 4 == range[1] - range[0]
-      else {
-        throw failure("tensor \(key) is not an F32 tensor whose shape matches its byte range")
+      // Every number is checked to be an exact, non-negative Int and every product and sum
+      // for overflow: a model file is input like any other.
+      func integers(_ value: JSONValue?) -> [Int]? {
+        guard let items = value?.arrayValue else { return nil }
+        let numbers = items.compactMap { $0.numberValue.flatMap { Int(exactly: $0) } }.filter { $0 >= 0 }
+        return numbers.count == items.count ? numbers : nil
       }
-      let values = bytes[(dataStart + range[0])..<(dataStart + range[1])].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+      guard case let .object(entry) = value, entry["dtype"]?.stringValue == "F32",
+        let shape = integers(entry["shape"]), let range = integers(entry["data_offsets"]), range.count == 2,
+        range[0] <= range[1], range[1] <= bytes.count - dataStart
+      else {
+        throw failure("tensor \(key) is not an F32 tensor with a shape and byte range inside the file")
+      }
+      let byteCount = shape.reduce(4 as Int?) { total, dim in total.flatMap { $0.multipliedReportingOverflow(by: dim) }.flatMap { $0.overflow ? nil : $0.partialValue } }
+      guard byteCount == range[1] - range[0] else {
+        throw failure("tensor \(key) has shape \(shape) but \(range[1] - range[0]) bytes")
+      }
+      let start = dataStart + range[0]
+      let values = [Float](unsafeUninitializedCapacity: shape.reduce(1, *)) { buffer, initialized in
+        // Copied byte-wise: the data need not be 4-byte aligned in the file.
+        bytes.withUnsafeBytes { source in
+          UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: source[start..<start + byteCount!]))
+        }
+        initialized = buffer.count
+      }
       tensors[key] = (shape, values)
     }
   }

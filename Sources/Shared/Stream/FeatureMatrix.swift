@@ -9,8 +9,7 @@ public struct FeatureMatrix: Sendable {
   public let records: RecordBatch
   /// Values per row (the product of the record dims).
   public let dimension: Int
-  /// Multiplier applied when converting: maps the metadata's range to [0, 1] for u8
-  /// data with range 0...255; 1 otherwise.
+  /// Multiplier applied when converting: `unitScale(for:)`.
   public let scale: Float
 
   public var count: Int { records.count }
@@ -28,13 +27,16 @@ public struct FeatureMatrix: Sendable {
     self.schema = schema
     self.records = records
     dimension = schema.elementsPerRecord
-    if scaleToUnit, schema.elementType == .u8, let range = schema.metadata.range, range.upperBound > range.lowerBound,
-      range.lowerBound == 0
-    {
-      scale = Float(1 / range.upperBound)
-    } else {
-      scale = 1
+    scale = scaleToUnit ? Self.unitScale(for: schema) : 1
+  }
+
+  /// 1 / hi for u8 data whose metadata range is 0...hi (1/255 for pixels), mapping the
+  /// values to [0, 1]; 1 for anything else.
+  public static func unitScale(for schema: StreamSchema) -> Float {
+    guard schema.elementType == .u8, let range = schema.metadata.range, range.lowerBound == 0, range.upperBound > 0 else {
+      return 1
     }
+    return Float(1 / range.upperBound)
   }
 
   /// Calls `body` with rows `rows` as a row-major Float block, converted into `scratch`
