@@ -59,6 +59,9 @@ struct Contingency {
 
   /// The largest table made: 2^25 cells (256 MiB of counts).
   static let maxCells = 1 << 25
+  /// The largest matching: the Hungarian algorithm takes about min(r, c)² · max(r, c)
+  /// steps, so 2^33 (a few seconds) bounds it, e.g. 2,000 labels × 2,000 clusters.
+  static let maxMatchingSteps = 1 << 33
 
   /// Counts the pairs (labels[r], clusters[r]) of every record r.
   init(labels labelColumn: [Int32], clusters clusterColumn: [Int32]) throws {
@@ -70,6 +73,10 @@ struct Contingency {
     guard !overflow && cells <= Self.maxCells else {
       throw Failure(
         "\(rows) labels × \(columns) clusters make a contingency table over the limit of \(Self.maxCells) cells")
+    }
+    let (small, large) = (min(rows, columns), max(rows, columns))
+    guard small * small * large <= Self.maxMatchingSteps else {
+      throw Failure("matching \(rows) labels to \(columns) clusters one to one would take too long (over \(Self.maxMatchingSteps) steps)")
     }
     var counts = [Int](repeating: 0, count: rows * columns)
     var labelCounts = [Int](repeating: 0, count: rows)
