@@ -10,6 +10,14 @@ let swiftSettings: [SwiftSetting] = [
   .define("UNSUP_INTERNAL_CHECKS", .when(configuration: .debug)),
 ]
 
+// The instruction set KernelsAVX2 is compiled for. Its code runs only after a run-time
+// check of the CPU; on other architectures the module is built plainly and never chosen.
+#if arch(x86_64)
+let avx2Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let avx2Settings: [SwiftSetting] = []
+#endif
+
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
@@ -37,12 +45,19 @@ let package = Package(
     // MARK: Shared library: stream format, codecs, images, CLI helpers
     .target(
       name: "Shared",
-      dependencies: ["CZlib", "CPNGShim", "CTurboJPEG", argumentParser],
+      dependencies: ["CZlib", "CPNGShim", "CTurboJPEG", "SIMDKernels", argumentParser],
       swiftSettings: swiftSettings),
     // Numeric kernels over BLAS, in their own module so that only the tools that compute
     // link OpenBLAS: its pthread build starts worker threads when it is loaded, which spin
     // on the other core and slow down tools that never call it (decode, view).
-    .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
+    .target(name: "Kernels", dependencies: ["COpenBLAS", "SIMDKernels"], swiftSettings: swiftSettings),
+    // Hand-written SIMD loops, compiled once per instruction set: the generic bodies live
+    // in KernelLoops; KernelsAVX2 instantiates them for AVX2 + FMA, and SIMDKernels for the
+    // baseline CPU and chooses between the two at run time (CPUFeatures).
+    .target(name: "KernelLoops", swiftSettings: swiftSettings),
+    .target(name: "KernelsAVX2", dependencies: ["KernelLoops"], swiftSettings: swiftSettings + avx2Settings),
+    .target(name: "CPUFeatures"),
+    .target(name: "SIMDKernels", dependencies: ["CPUFeatures", "KernelLoops", "KernelsAVX2"], swiftSettings: swiftSettings),
 
     // MARK: Tools, one executable each
     .executableTarget(name: "decode", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
@@ -55,6 +70,7 @@ let package = Package(
     // MARK: Tests
     .testTarget(name: "SharedTests", dependencies: ["Shared"]),
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+    .testTarget(name: "SIMDKernelsTests", dependencies: ["SIMDKernels", "Kernels"]),
     .testTarget(name: "ClusterTests", dependencies: ["cluster", "Shared"], exclude: ["Fixtures"]),
     .testTarget(name: "DecodeTests", dependencies: ["decode", "Shared"]),
     // Runs the built tools for the end-to-end tests.

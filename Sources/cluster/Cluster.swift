@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import Shared
 
 #if canImport(Glibc)
@@ -119,6 +120,10 @@ struct Cluster: ParsableCommand {
       throw Failure("no stream on stdin (it is a terminal): pipe one in or name a file", exitCode: ExitStatus.usage)
     }
     let progress = ProgressLine(tool: "cluster", quiet: common.quiet)
+    // The work is shared out by blocks of rows (forEachRowBlock), each BLAS call within
+    // one block. OpenBLAS's own threads would only spin beside the workers: measured,
+    // they made K-means on 2 cores 1.3x slower.
+    BLAS.threads = 1
     if let minibatch {
       try runMiniBatch(batchSize: minibatch, progress)
       return

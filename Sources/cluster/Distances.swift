@@ -1,10 +1,11 @@
 import Dispatch
 import Kernels
+import SIMDKernels
 import Shared
 
 /// Squared Euclidean distances from rows of data to a set of centres, a block of rows at
-/// a time: ‖x‖² − 2 x·c + ‖c‖², with the x·c products from one sgemm per block. Blocks
-/// are shared out among worker threads, each with its own buffers.
+/// a time: ‖x‖² − 2 x·c + ‖c‖², with the x·c products of each block from `Products`.
+/// Blocks are shared out among worker threads, each with its own buffers.
 final class DistanceBlocks {
   /// Rows per block: 256 rows of 784 floats are 800 KiB, so a block stays in the L2 cache
   /// while it is converted, multiplied and summed (measured: 2,048-row blocks, which spill
@@ -46,12 +47,13 @@ final class DistanceBlocks {
   }
 
   /// Calls `body(worker, rows, x, distances)` for each block: `x` the block's rows
-  /// (rows × d) and `distances` (rows × k) their squared distances to `centers` (k × d,
-  /// row-major). Blocks run concurrently on `workers` threads, so `body` may write only
-  /// to the rows it is given and to state of its own worker (index 0..<workers).
+  /// (rows × d; u8 data as stored) and `distances` (rows × k) their squared distances to
+  /// `centers` (k × d, row-major). Blocks run concurrently on `workers` threads, so `body`
+  /// may write only to the rows it is given and to state of its own worker (index
+  /// 0..<workers).
   func forEachBlock(
     centers: [Float], k: Int,
-    _ body: (_ worker: Int, _ rows: Range<Int>, _ x: UnsafeBufferPointer<Float>, _ distances: UnsafeMutableBufferPointer<Float>) -> Void
+    _ body: (_ worker: Int, _ rows: Range<Int>, _ x: FeatureMatrix.StoredRows, _ distances: UnsafeMutableBufferPointer<Float>) -> Void
   ) {
     let d = data.dimension
     var centerNorms = [Float](repeating: 0, count: k)
@@ -60,20 +62,34 @@ final class DistanceBlocks {
       for j in 0..<d { sum += centers[c * d + j] * centers[c * d + j] }
       centerNorms[c] = sum
     }
+    // Bytes go to the small-product loops as they are; sgemm needs floats.
+    let readsBytes = k <= SmallProducts.largestCount
     forEachRowBlock(count: data.count, workers: workers) { worker, rows in
       let buffer = self.buffers[worker]
       if buffer.products.count < Self.rowsPerBlock * k { buffer.products = [Float](repeating: 0, count: Self.rowsPerBlock * k) }
-      self.data.floatRows(rows, scratch: &buffer.scratch) { x in
+      func handle(_ x: FeatureMatrix.StoredRows) {
         buffer.products.withUnsafeMutableBufferPointer { g in
-          // g (rows × k) = x (rows × d) · centersᵀ (d × k)
-          BLAS.sgemm(transposeB: true, m: rows.count, n: k, k: d, x.baseAddress!, centers, g.baseAddress!)
+          // g (rows × k) = x (rows × d) · centersᵀ (d × k), then the distances.
+          var scale: Float = 1
+          switch x {
+          case let .bytes(bytes, byteScale):
+            SmallProducts.dots(bytes, rows: rows.count, centers, count: k, dimension: d, into: g.baseAddress!)
+            scale = byteScale
+          case let .floats(floats):
+            Products.dots(floats, rows: rows.count, centers, count: k, dimension: d, into: g.baseAddress!)
+          }
           for r in 0..<rows.count {
             let xNorm = self.rowNorms[rows.lowerBound + r]
             let gRow = g.baseAddress! + r * k
-            for c in 0..<k { gRow[c] = max(0, xNorm - 2 * gRow[c] + centerNorms[c]) }
+            for c in 0..<k { gRow[c] = max(0, xNorm - 2 * scale * gRow[c] + centerNorms[c]) }
           }
           body(worker, rows, x, UnsafeMutableBufferPointer(rebasing: g[0..<rows.count * k]))
         }
+      }
+      if readsBytes {
+        self.data.storedRows(rows, scratch: &buffer.scratch, handle)
+      } else {
+        self.data.floatRows(rows, scratch: &buffer.scratch) { handle(.floats($0.baseAddress!)) }
       }
     }
   }
@@ -82,7 +98,7 @@ final class DistanceBlocks {
 /// Calls `body(worker, rows)` for every block of `DistanceBlocks.rowsPerBlock` rows of
 /// `count`, the blocks shared out among `workers` threads (worker w takes blocks w, w +
 /// workers, …). `body` may write only to the rows it is given and to state of its own
-/// worker. While several threads run, each BLAS call runs on one thread.
+/// worker. BLAS calls inside `body` should run on one thread (cluster sets that at start).
 func forEachRowBlock(count: Int, workers: Int, _ body: (_ worker: Int, _ rows: Range<Int>) -> Void) {
   let size = DistanceBlocks.rowsPerBlock
   let blockCount = (count + size - 1) / size
@@ -99,9 +115,6 @@ func forEachRowBlock(count: Int, workers: Int, _ body: (_ worker: Int, _ rows: R
       work(0)
       return
     }
-    let blasThreads = BLAS.threads
-    BLAS.threads = 1
-    defer { BLAS.threads = blasThreads }
     let shared = UncheckedSendable(work)
     DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
   }

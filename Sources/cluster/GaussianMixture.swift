@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import SIMDKernels
 import Shared
 
 /// The shape of each component's covariance.
@@ -30,7 +31,7 @@ struct GaussianMixtureModel {
 
 /// Gaussian mixtures fitted by EM in the log domain (Dempster, Laird & Rubin 1977), with
 /// responsibilities normalised by log-sum-exp so that far-away records do not underflow.
-/// The quadratic forms come from BLAS: Σ_j (x_j − μ_kj)² / σ²_kj = x²·(1/σ²)ᵀ − 2 x·(μ/σ²)ᵀ + Σ μ²/σ².
+/// The quadratic forms come from products of blocks of rows (`Products`): Σ_j (x_j − μ_kj)² / σ²_kj = x²·(1/σ²)ᵀ − 2 x·(μ/σ²)ᵀ + Σ μ²/σ².
 struct GaussianMixture {
   var k: Int
   var covariance = CovarianceType.diag
@@ -134,28 +135,41 @@ struct GaussianMixture {
       let m = rows.count
       let block = UnsafeMutableBufferPointer(rebasing: responsibilities[rows.lowerBound * k..<rows.upperBound * k])
       data.floatRows(rows, scratch: &state.scratch) { x in
+        // x², for the diagonal densities and for the second moments.
+        if accumulate || state.density?.usesSquares == true {
+          Conversions.square(x.baseAddress!, count: x.count, into: &state.squares)
+        }
         if let density = state.density {
-          density.logDensities(x, rows: m, into: &state.logBlock)
-          for r in 0..<m {
-            var top = -Double.infinity
-            for c in 0..<k { top = max(top, Double(state.logBlock[r * k + c]) + density.constants[c]) }
-            var sum = 0.0
-            for c in 0..<k { sum += exp(Double(state.logBlock[r * k + c]) + density.constants[c] - top) }
-            let logSum = top + log(sum)
-            state.total += logSum
-            for c in 0..<k { block[r * k + c] = Float(exp(Double(state.logBlock[r * k + c]) + density.constants[c] - logSum)) }
+          density.logDensities(x, squares: state.squares, rows: m, into: &state.logBlock)
+          // Locals, not the worker's properties, inside the loops: each access to a class
+          // property there would be checked for exclusivity at run time.
+          let constants = density.constants
+          var total = 0.0
+          state.logBlock.withUnsafeBufferPointer { logBlock in
+            for r in 0..<m {
+              let logs = logBlock.baseAddress! + r * k
+              let terms = block.baseAddress! + r * k
+              var top = -Double.infinity
+              for c in 0..<k { top = max(top, Double(logs[c]) + constants[c]) }
+              // One exp per component, in float (the terms are at most 1): the
+              // responsibilities are the terms over their sum.
+              var sum: Float = 0
+              for c in 0..<k {
+                terms[c] = Foundation.exp(Float(Double(logs[c]) + constants[c] - top))
+                sum += terms[c]
+              }
+              total += top + Double(Foundation.log(sum))
+              let scale = 1 / sum
+              for c in 0..<k { terms[c] *= scale }
+            }
           }
+          state.total += total
         }
         guard accumulate else { return }
-        for r in 0..<m { for c in 0..<k { state.mass[c] += Double(block[r * k + c]) } }
-        for i in 0..<x.count { state.squares[i] = x[i] * x[i] }
-        // first (k × d) = Rᵀ (k × m) · x (m × d); second likewise with x².
-        BLAS.sgemm(transposeA: true, m: k, n: d, k: m, block.baseAddress!, x.baseAddress!, &state.blockFirst)
-        BLAS.sgemm(transposeA: true, m: k, n: d, k: m, block.baseAddress!, state.squares, &state.blockSecond)
-        for i in 0..<k * d {
-          state.first[i] += Double(state.blockFirst[i])
-          state.second[i] += Double(state.blockSecond[i])
-        }
+        var mass = state.mass
+        for r in 0..<m { for c in 0..<k { mass[c] += Double(block[r * k + c]) } }
+        state.mass = mass
+        state.accumulateMoments(block.baseAddress!, x.baseAddress!, rows: m)
       }
     }
     let logLikelihood = workers.reduce(0) { $0 + $1.total } / Double(data.count)
@@ -174,6 +188,29 @@ struct GaussianMixture {
   /// One thread's share of a pass: its density (with its own buffers), log-likelihood sum,
   /// moment sums and buffers.
   private final class PassWorker: @unchecked Sendable {
+    /// Adds the block's first (k × d) = Rᵀ (k × m) · x (m × d) and second moments (the same
+    /// with `squares`, x² of the block) to the totals: summed in float within the block,
+    /// then in double.
+    func accumulateMoments(_ responsibilities: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows m: Int) {
+      let (k, d) = (mass.count, first.count / mass.count)
+      blockFirst.withUnsafeMutableBufferPointer { blockFirst in
+        blockSecond.withUnsafeMutableBufferPointer { blockSecond in
+          blockFirst.update(repeating: 0)
+          blockSecond.update(repeating: 0)
+          Products.accumulateWeightedSums(responsibilities, x, rows: m, count: k, dimension: d, into: blockFirst.baseAddress!)
+          Products.accumulateWeightedSums(responsibilities, squares, rows: m, count: k, dimension: d, into: blockSecond.baseAddress!)
+          first.withUnsafeMutableBufferPointer { first in
+            second.withUnsafeMutableBufferPointer { second in
+              for i in 0..<k * d {
+                first[i] += Double(blockFirst[i])
+                second[i] += Double(blockSecond[i])
+              }
+            }
+          }
+        }
+      }
+    }
+
     let density: ComponentDensity?
     var total = 0.0
     var logBlock: [Float]
@@ -194,7 +231,7 @@ struct GaussianMixture {
       second = [Double](repeating: 0, count: size)
       blockFirst = [Float](repeating: 0, count: size)
       blockSecond = [Float](repeating: 0, count: size)
-      squares = [Float](repeating: 0, count: accumulate ? DistanceBlocks.rowsPerBlock * d : 0)
+      squares = [Float](repeating: 0, count: DistanceBlocks.rowsPerBlock * d)
     }
   }
 
@@ -364,16 +401,21 @@ final class ComponentDensity {
     return ComponentDensity(k: k, d: d, constants: constants, kind: .cholesky(factors: factors, means: model.means))
   }
 
-  /// logs (rows × k) ← the variable part of each component's log density at each row of x.
-  func logDensities(_ x: UnsafeBufferPointer<Float>, rows m: Int, into logs: inout [Float]) {
+  /// Whether `logDensities` reads the squares of the rows.
+  var usesSquares: Bool {
+    if case .diagonal = kind { return true }
+    return false
+  }
+
+  /// logs (rows × k) ← the variable part of each component's log density at each row of
+  /// x; `squares` holds x² element by element when `usesSquares`.
+  func logDensities(_ x: UnsafeBufferPointer<Float>, squares: UnsafePointer<Float>, rows m: Int, into logs: inout [Float]) {
     switch kind {
     case let .diagonal(precisions, weightedMeans):
-      if first.count < m * d { first = [Float](repeating: 0, count: m * d) }
       if second.count < m * k { (second, third) = ([Float](repeating: 0, count: m * k), [Float](repeating: 0, count: m * k)) }
-      for i in 0..<m * d { first[i] = x[i] * x[i] }
       // quadratic (m × k) = x² · precisionsᵀ; linear (m × k) = x · weightedMeansᵀ
-      BLAS.sgemm(transposeB: true, m: m, n: k, k: d, first, precisions, &second)
-      BLAS.sgemm(transposeB: true, m: m, n: k, k: d, x.baseAddress!, weightedMeans, &third)
+      Products.dots(squares, rows: m, precisions, count: k, dimension: d, into: &second)
+      Products.dots(x.baseAddress!, rows: m, weightedMeans, count: k, dimension: d, into: &third)
       for i in 0..<m * k { logs[i] = -0.5 * (second[i] - 2 * third[i]) }
     case let .cholesky(factors, means):
       if first.count < m * d { first = [Float](repeating: 0, count: m * d) }

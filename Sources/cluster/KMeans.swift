@@ -1,4 +1,5 @@
 import Foundation
+import SIMDKernels
 import Shared
 
 /// How K-means picks its first centres.
@@ -28,6 +29,9 @@ struct KMeans {
   /// `tolerance` × the mean variance of the data's dimensions, as scikit-learn does.
   var tolerance = 1e-4
   var initialization = KMeansInit.kmeansPlusPlus
+  /// Whether Lloyd's iterations skip records that Hamerly's bounds show cannot move
+  /// (`KMeansBounds`); the result is the same either way, which the tests check.
+  var usesBounds = true
   /// Called after each iteration with (iteration, inertia, relative change of inertia).
   var report: (Int, Double, Double) -> Void = { _, _, _ in }
 
@@ -46,32 +50,52 @@ struct KMeans {
     let d = data.dimension
     var assignments = [Int32](repeating: 0, count: data.count)
     var closest = [Float](repeating: 0, count: data.count)
+    let bounds = usesBounds ? KMeansBounds(count: data.count) : nil
+    var sums: [Double] = []
+    var counts: [Int] = []
+    var shifts = [Double](repeating: 0, count: k)
+    // A full pass sets the bounds; after a re-seeded cluster the sums no longer follow
+    // the assignments, so the next pass is full again.
+    var fullPass = true
     var previousInertia = Double.infinity
     var iterations = 0
     var converged = false
     while iterations < maxIterations && !converged {
       iterations += 1
-      let pass = assign(blocks, centers, &assignments, &closest, summing: true)
-      let inertia = pass.inertia
-      var (sums, counts) = (pass.sums, pass.counts)
+      let inertia: Double
+      if let bounds, !fullPass {
+        inertia = bounds.pass(
+          blocks, centers: centers, k: k, shifts: shifts, assignments: &assignments, closest: &closest,
+          sums: &sums, counts: &counts
+        ).inertia
+      } else {
+        let pass = assign(blocks, centers, &assignments, &closest, summing: true, lower: bounds)
+        (inertia, sums, counts) = (pass.inertia, pass.sums, pass.counts)
+        fullPass = false
+      }
+      var (clusterSums, clusterCounts) = (sums, counts)
       var shift = 0.0
       var taken = Set<Int>()
       for c in 0..<k {
-        if counts[c] == 0 {
+        if clusterCounts[c] == 0 {
           // An emptied cluster takes the record farthest from its centre.
           let far = farthestRecord(closest, excluding: taken)
           taken.insert(far)
           closest[far] = 0
           var row: [Float] = []
-          data.floatRows(far..<far + 1, scratch: &row) { x in for j in 0..<d { sums[c * d + j] = Double(x[j]) } }
-          counts[c] = 1
+          data.floatRows(far..<far + 1, scratch: &row) { x in for j in 0..<d { clusterSums[c * d + j] = Double(x[j]) } }
+          clusterCounts[c] = 1
+          fullPass = true
         }
+        var centerShift = 0.0
         for j in 0..<d {
-          let updated = Float(sums[c * d + j] / Double(counts[c]))
+          let updated = Float(clusterSums[c * d + j] / Double(clusterCounts[c]))
           let delta = Double(updated - centers[c * d + j])
-          shift += delta * delta
+          centerShift += delta * delta
           centers[c * d + j] = updated
         }
+        shifts[c] = centerShift.squareRoot()
+        shift += centerShift
       }
       report(iterations, inertia, previousInertia.isFinite ? abs(previousInertia - inertia) / max(inertia, .leastNormalMagnitude) : 1)
       previousInertia = inertia
@@ -98,48 +122,74 @@ struct KMeans {
 
   /// Assigns every record to its nearest centre and returns the inertia; with `summing`,
   /// also the sum (k × d, in double) and count of each cluster's records, from the same
-  /// pass over the data, so each iteration converts the data to float once.
+  /// pass over the data, so each iteration reads the data once. With `lower`, sets each
+  /// record's bound to its distance to the second-nearest centre.
   func assign(
     _ blocks: DistanceBlocks, _ centers: [Float], _ assignments: inout [Int32], _ closest: inout [Float],
-    summing: Bool
+    summing: Bool, lower bounds: KMeansBounds? = nil
   ) -> (inertia: Double, sums: [Double], counts: [Int]) {
     let d = blocks.data.dimension
     let k = self.k
     let totals = (0..<blocks.workers).map { _ in PassTotals(k: k, d: d, summing: summing) }
-    assignments.withUnsafeMutableBufferPointer { assignments in
-      closest.withUnsafeMutableBufferPointer { closest in
-        blocks.forEachBlock(centers: centers, k: k) { worker, rows, x, distances in
-          let mine = totals[worker]
-          for r in 0..<rows.count {
-            let row = distances.baseAddress! + r * k
-            var best = 0
-            var bestDistance = row[0]
-            for c in 1..<k where row[c] < bestDistance {
-              best = c
-              bestDistance = row[c]
-            }
-            assignments[rows.lowerBound + r] = Int32(best)
-            closest[rows.lowerBound + r] = bestDistance
-            mine.inertia += Double(bestDistance)
-            mine.counts[best] += 1
-          }
-          guard summing else { return }
-          // Sums within a block stay in float (a block is at most 2,048 rows), then go
-          // into double, so rounding does not grow with n.
-          mine.blockSums.withUnsafeMutableBufferPointer { out in
-            for i in 0..<out.count { out[i] = 0 }
+    // The second-nearest distances go to the bounds, or to scratch nobody reads. (Taken
+    // out of the bounds while written, so that the array is not copied.)
+    var lower = bounds?.lower ?? [Float](repeating: 0, count: assignments.count)
+    bounds?.lower = []
+    lower.withUnsafeMutableBufferPointer { lower in
+      assignments.withUnsafeMutableBufferPointer { assignments in
+        closest.withUnsafeMutableBufferPointer { closest in
+          blocks.forEachBlock(centers: centers, k: k) { worker, rows, x, distances in
+            let mine = totals[worker]
+            // Locals in the loop: a class's properties are checked for exclusive access
+            // at every use.
+            var inertia = 0.0
+            var counts = mine.counts
             for r in 0..<rows.count {
-              let target = out.baseAddress! + Int(assignments[rows.lowerBound + r]) * d
-              let source = x.baseAddress! + r * d
-              for j in 0..<d { target[j] += source[j] }
+              let row = distances.baseAddress! + r * k
+              var best = 0
+              var bestDistance = row[0]
+              var second = Float.infinity
+              for c in 1..<k {
+                if row[c] < bestDistance {
+                  second = bestDistance
+                  best = c
+                  bestDistance = row[c]
+                } else if row[c] < second {
+                  second = row[c]
+                }
+              }
+              lower[rows.lowerBound + r] = second.squareRoot()
+              assignments[rows.lowerBound + r] = Int32(best)
+              closest[rows.lowerBound + r] = bestDistance
+              inertia += Double(bestDistance)
+              counts[best] += 1
             }
-            mine.sums.withUnsafeMutableBufferPointer { total in
-              for i in 0..<out.count { total[i] += Double(out[i]) }
+            mine.inertia += inertia
+            mine.counts = counts
+            guard summing else { return }
+            // Sums within a block stay in float (a block is `DistanceBlocks.rowsPerBlock`
+            // rows), then go into double, so rounding does not grow with n.
+            mine.blockSums.withUnsafeMutableBufferPointer { out in
+              out.update(repeating: 0)
+              let groups = assignments.baseAddress! + rows.lowerBound
+              var scale: Float = 1
+              switch x {
+              case let .bytes(bytes, byteScale):
+                // Sums of bytes, exact in float, scaled once as they go into double.
+                Conversions.addRows(bytes, rows: rows.count, dimension: d, groups: groups, into: out.baseAddress!)
+                scale = byteScale
+              case let .floats(floats):
+                Conversions.addRows(floats, rows: rows.count, dimension: d, groups: groups, into: out.baseAddress!)
+              }
+              mine.sums.withUnsafeMutableBufferPointer { total in
+                for i in 0..<out.count { total[i] += Double(out[i]) * Double(scale) }
+              }
             }
           }
         }
       }
     }
+    bounds?.lower = lower
     var sums = totals[0].sums
     var counts = totals[0].counts
     for other in totals.dropFirst() {

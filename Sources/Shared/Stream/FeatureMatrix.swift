@@ -1,3 +1,5 @@
+import SIMDKernels
+
 /// Every record of a stream held for tools that need several passes (cluster, score):
 /// payloads in their stored element type (u8 stays u8), rows of `dimension` values.
 ///
@@ -53,24 +55,44 @@ public struct FeatureMatrix: Sendable {
       }
       if scratch.count < range.count { scratch = [Float](repeating: 0, count: range.count) }
       return try scratch.withUnsafeMutableBufferPointer { out in
-        let s = scale
         let count = range.count
         let target = out.baseAddress!
-        // Plain pointer loops (no index arithmetic that could overflow inside), so that
-        // the compiler vectorises the conversion: it runs on every pass of K-means and EM.
         switch schema.elementType {
         case .u8:
           let source = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + range.lowerBound
-          for i in 0..<count { target[i] = Float(source[i]) * s }
+          Conversions.widen(source, count: count, scale: scale, into: target)
         case .f16:
           let source = bytes.baseAddress!.assumingMemoryBound(to: Float16.self) + range.lowerBound
-          for i in 0..<count { target[i] = Float(source[i]) * s }
+          Conversions.widen(source, count: count, scale: scale, into: target)
         case .f32:
           let source = bytes.baseAddress!.assumingMemoryBound(to: Float.self) + range.lowerBound
-          for i in 0..<count { target[i] = source[i] * s }
+          Conversions.widen(source, count: count, scale: scale, into: target)
         }
         return try body(UnsafeBufferPointer(rebasing: out[0..<count]))
       }
+    }
+  }
+
+  /// A block of rows as the loops that read bytes directly take it.
+  public enum StoredRows {
+    /// u8 values as stored; times `scale` they are the values `floatRows` gives.
+    case bytes(UnsafePointer<UInt8>, scale: Float)
+    /// The values `floatRows` gives.
+    case floats(UnsafePointer<Float>)
+  }
+
+  /// Calls `body` with rows `rows` (row-major): u8 data as stored, anything else as
+  /// `floatRows` gives it.
+  @inlinable
+  public func storedRows<T>(
+    _ rows: Range<Int>, scratch: inout [Float], _ body: (StoredRows) throws -> T
+  ) rethrows -> T {
+    guard schema.elementType == .u8 else {
+      return try floatRows(rows, scratch: &scratch) { try body(.floats($0.baseAddress!)) }
+    }
+    return try records.payload.withUnsafeBytes { bytes in
+      let start = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + rows.lowerBound * dimension
+      return try body(.bytes(start, scale: scale))
     }
   }
 

@@ -1,0 +1,122 @@
+import KernelLoops
+import KernelsAVX2
+
+/// Products of a block of rows with a few vectors (k of them, k small): the shapes of
+/// K-means distances and of EM for diagonal Gaussian mixtures. For k up to a few dozen
+/// these run several times faster than sgemm, which spends such calls packing panels.
+public enum SmallProducts {
+  /// The largest k for which these loops beat sgemm (measured on 784-dimensional rows:
+  /// at k = 64 they still run at about the same speed as sgemm's packing and kernel).
+  public static let largestCount = 48
+
+  /// out (rows × k) = x (rows × d) · vᵀ, where v is k × d; all row-major.
+  @inlinable
+  public static func dots(
+    _ x: UnsafePointer<Float>, rows: Int, _ v: UnsafePointer<Float>, count k: Int, dimension d: Int,
+    into out: UnsafeMutablePointer<Float>, using instructions: InstructionSet = .current
+  ) {
+    switch instructions {
+    case .avx2: SmallProductsAVX2.dots(x, rows: rows, v, count: k, dimension: d, into: out)
+    case .baseline: baselineDots(x, rows: rows, v, count: k, dimension: d, into: out)
+    }
+  }
+
+  /// out (rows × k) = x (rows × d) · vᵀ for rows of bytes, read as they are.
+  @inlinable
+  public static func dots(
+    _ x: UnsafePointer<UInt8>, rows: Int, _ v: UnsafePointer<Float>, count k: Int, dimension d: Int,
+    into out: UnsafeMutablePointer<Float>, using instructions: InstructionSet = .current
+  ) {
+    switch instructions {
+    case .avx2: SmallProductsAVX2.dots(x, rows: rows, v, count: k, dimension: d, into: out)
+    case .baseline: baselineDots(x, rows: rows, v, count: k, dimension: d, into: out)
+    }
+  }
+
+  /// out[r] = x[r] · v[groups[r]]: each row (rows × d) against its own row of v.
+  @inlinable
+  public static func groupDots(
+    _ x: UnsafePointer<Float>, rows: Int, _ v: UnsafePointer<Float>, groups: UnsafePointer<Int32>, dimension d: Int,
+    into out: UnsafeMutablePointer<Float>, using instructions: InstructionSet = .current
+  ) {
+    switch instructions {
+    case .avx2: SmallProductsAVX2.groupDots(x, rows: rows, v, groups: groups, dimension: d, into: out)
+    case .baseline: baselineGroupDots(x, rows: rows, v, groups: groups, dimension: d, into: out)
+    }
+  }
+
+  /// out[r] = x[r] · v[groups[r]] for rows of bytes, read as they are.
+  @inlinable
+  public static func groupDots(
+    _ x: UnsafePointer<UInt8>, rows: Int, _ v: UnsafePointer<Float>, groups: UnsafePointer<Int32>, dimension d: Int,
+    into out: UnsafeMutablePointer<Float>, using instructions: InstructionSet = .current
+  ) {
+    switch instructions {
+    case .avx2: SmallProductsAVX2.groupDots(x, rows: rows, v, groups: groups, dimension: d, into: out)
+    case .baseline: baselineGroupDots(x, rows: rows, v, groups: groups, dimension: d, into: out)
+    }
+  }
+
+  /// out (k × d) += weightsᵀ · x, where weights is rows × k and x is rows × d; all
+  /// row-major: row c of out gains Σ_r weights[r, c] · x[r].
+  @inlinable
+  public static func accumulateWeightedSums(
+    _ weights: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, count k: Int, dimension d: Int,
+    into out: UnsafeMutablePointer<Float>, using instructions: InstructionSet = .current
+  ) {
+    switch instructions {
+    case .avx2: SmallProductsAVX2.weightedSums(weights, x, rows: rows, count: k, dimension: d, into: out)
+    case .baseline: baselineWeightedSums(weights, x, rows: rows, count: k, dimension: d, into: out)
+    }
+  }
+
+  // Baseline: 4-float vectors (SSE2 on x86-64) in tiles of 2 × 5, so the 10 accumulators
+  // and 3 operands fit in 16 vector registers.
+  @usableFromInline @inline(never)
+  static func baselineDots(
+    _ x: UnsafePointer<Float>, rows: Int, _ v: UnsafePointer<Float>, count k: Int, dimension d: Int,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    SmallProductLoops.dots(
+      x, rows: rows, v, count: k, dimension: d, into: out,
+      vector: SIMD4<Float>.self, tile: InlineArray<5, Int>.self, SeparateMultiplyAccumulate.self)
+  }
+
+  @usableFromInline @inline(never)
+  static func baselineDots(
+    _ x: UnsafePointer<UInt8>, rows: Int, _ v: UnsafePointer<Float>, count k: Int, dimension d: Int,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    SmallProductLoops.dots(
+      x, rows: rows, v, count: k, dimension: d, into: out,
+      vector: SIMD4<Float>.self, tile: InlineArray<5, Int>.self, SeparateMultiplyAccumulate.self)
+  }
+
+  @usableFromInline @inline(never)
+  static func baselineGroupDots(
+    _ x: UnsafePointer<Float>, rows: Int, _ v: UnsafePointer<Float>, groups: UnsafePointer<Int32>, dimension d: Int,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    SmallProductLoops.groupDots(
+      x, rows: rows, v, groups: groups, dimension: d, into: out, vector: SIMD4<Float>.self, SeparateMultiplyAccumulate.self)
+  }
+
+  @usableFromInline @inline(never)
+  static func baselineGroupDots(
+    _ x: UnsafePointer<UInt8>, rows: Int, _ v: UnsafePointer<Float>, groups: UnsafePointer<Int32>, dimension d: Int,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    SmallProductLoops.groupDots(
+      x, rows: rows, v, groups: groups, dimension: d, into: out, vector: SIMD4<Float>.self, SeparateMultiplyAccumulate.self)
+  }
+
+  @usableFromInline @inline(never)
+  static func baselineWeightedSums(
+    _ weights: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, count k: Int, dimension d: Int,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    SmallProductLoops.weightedSums(
+      weights, x, rows: rows, count: k, dimension: d, into: out,
+      vector: SIMD4<Float>.self, tile: InlineArray<5, Int>.self, SeparateMultiplyAccumulate.self)
+  }
+}
