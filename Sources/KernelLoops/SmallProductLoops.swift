@@ -85,47 +85,102 @@ public enum SmallProductLoops {
     }
   }
 
-  /// out[c·d + j] += Σ_r weights[r·k + c] · x[r·d + j] for c < k, j < d: the weighted
-  /// sums of a block of rows, one per column of `weights`.
+  /// out[r·k + c] = Σ_j x_j (x_j a[c·d + j] + b[c·d + j]), x_j = x[r·d + j], for r < rows,
+  /// c < k: with a the precisions of diagonal Gaussians and b = −2 × their precision-
+  /// weighted means, the part of −2 log density that depends on x. x² is formed in
+  /// registers, so the rows are read once, in their stored type.
   ///
-  /// Tiles of `W` columns × 2 vectors of the row: 2·W accumulators stay in registers
-  /// while every row of the block goes past, each weight broadcast once per tile.
+  /// Tiles of 2 rows × `W` components, as in `dots`.
   @inlinable @inline(__always)
-  public static func weightedSums<V: SIMD, let W: Int, M: MultiplyAccumulate>(
-    _ weights: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, count k: Int, dimension d: Int,
-    into out: UnsafeMutablePointer<Float>, vector: V.Type, tile: InlineArray<W, Int>.Type, _ multiply: M.Type
+  public static func quadraticForms<E: RowElement, V: SIMD, let W: Int, M: MultiplyAccumulate>(
+    _ x: UnsafePointer<E>, rows: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count k: Int,
+    dimension d: Int, into out: UnsafeMutablePointer<Float>, vector: V.Type, tile: InlineArray<W, Int>.Type,
+    _ multiply: M.Type
   ) where V.Scalar == Float {
     let lanes = V.scalarCount
-    let pairEnd = d - d % (2 * lanes)
-    for c in stride(from: 0, to: k, by: W) {
-      var j = 0
-      while j < pairEnd {
+    let vectorEnd = d - d % lanes
+    for r in stride(from: 0, to: rows, by: 2) {
+      let x0 = x + r * d
+      let x1 = x + min(r + 1, rows - 1) * d
+      for c in stride(from: 0, to: k, by: W) {
+        var offsets = InlineArray<W, Int>(repeating: 0)
+        for w in 0..<W { offsets[w] = min(c + w, k - 1) * d }
         var sums0 = InlineArray<W, V>(repeating: V())
         var sums1 = InlineArray<W, V>(repeating: V())
+        var j = 0
+        while j < vectorEnd {
+          let u0 = E.vector(x0 + j, as: V.self)
+          let u1 = E.vector(x1 + j, as: V.self)
+          for w in 0..<W {
+            let scale = load(a + offsets[w] + j, as: V.self)
+            let shift = load(b + offsets[w] + j, as: V.self)
+            sums0[w] = M.accumulate(sums0[w], u0, M.accumulate(shift, u0, scale))
+            sums1[w] = M.accumulate(sums1[w], u1, M.accumulate(shift, u1, scale))
+          }
+          j += lanes
+        }
+        for w in 0..<W where c + w < k {
+          var total0 = sums0[w].sum()
+          var total1 = sums1[w].sum()
+          for t in vectorEnd..<d {
+            let (v0, v1) = (E.scalar(x0[t]), E.scalar(x1[t]))
+            total0 += v0 * (v0 * a[offsets[w] + t] + b[offsets[w] + t])
+            total1 += v1 * (v1 * a[offsets[w] + t] + b[offsets[w] + t])
+          }
+          out[r * k + c + w] = total0
+          if r + 1 < rows { out[(r + 1) * k + c + w] = total1 }
+        }
+      }
+    }
+  }
+
+  /// first[c·d + j] += Σ_r w_rc x_rj and second[c·d + j] += Σ_r w_rc x_rj², where
+  /// w_rc = weights[r·k + c] and x_rj = x[r·d + j], for c < k, j < d: the weighted first
+  /// and second moments of a block of rows (EM's M-step for diagonal Gaussians), x²
+  /// formed in registers.
+  ///
+  /// Tiles of `W` columns × one vector of the row: 2·W accumulators stay in registers
+  /// while every row of the block goes past, each weight broadcast once per tile.
+  @inlinable @inline(__always)
+  public static func moments<E: RowElement, V: SIMD, let W: Int, M: MultiplyAccumulate>(
+    _ weights: UnsafePointer<Float>, _ x: UnsafePointer<E>, rows: Int, count k: Int, dimension d: Int,
+    first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>, vector: V.Type,
+    tile: InlineArray<W, Int>.Type, _ multiply: M.Type
+  ) where V.Scalar == Float {
+    let lanes = V.scalarCount
+    let vectorEnd = d - d % lanes
+    for c in stride(from: 0, to: k, by: W) {
+      var j = 0
+      while j < vectorEnd {
+        var firsts = InlineArray<W, V>(repeating: V())
+        var seconds = InlineArray<W, V>(repeating: V())
         for r in 0..<rows {
-          let a0 = load(x + r * d + j, as: V.self)
-          let a1 = load(x + r * d + j + lanes, as: V.self)
+          let value = E.vector(x + r * d + j, as: V.self)
+          let square = value * value
           let weightRow = weights + r * k
           for w in 0..<W {
             let weight = V(repeating: weightRow[min(c + w, k - 1)])
-            sums0[w] = M.accumulate(sums0[w], weight, a0)
-            sums1[w] = M.accumulate(sums1[w], weight, a1)
+            firsts[w] = M.accumulate(firsts[w], weight, value)
+            seconds[w] = M.accumulate(seconds[w], weight, square)
           }
         }
         for w in 0..<W where c + w < k {
-          let target = out + (c + w) * d + j
-          let sum0 = load(target, as: V.self) + sums0[w]
-          let sum1 = load(target + lanes, as: V.self) + sums1[w]
-          UnsafeMutableRawPointer(target).storeBytes(of: sum0, as: V.self)
-          UnsafeMutableRawPointer(target + lanes).storeBytes(of: sum1, as: V.self)
+          let offset = (c + w) * d + j
+          UnsafeMutableRawPointer(first + offset).storeBytes(of: load(first + offset, as: V.self) + firsts[w], as: V.self)
+          UnsafeMutableRawPointer(second + offset).storeBytes(of: load(second + offset, as: V.self) + seconds[w], as: V.self)
         }
-        j += 2 * lanes
+        j += lanes
       }
       for w in 0..<W where c + w < k {
-        for t in pairEnd..<d {
-          var total: Float = 0
-          for r in 0..<rows { total += weights[r * k + c + w] * x[r * d + t] }
-          out[(c + w) * d + t] += total
+        for t in vectorEnd..<d {
+          var (sum, squares): (Float, Float) = (0, 0)
+          for r in 0..<rows {
+            let value = E.scalar(x[r * d + t])
+            sum += weights[r * k + c + w] * value
+            squares += weights[r * k + c + w] * value * value
+          }
+          first[(c + w) * d + t] += sum
+          second[(c + w) * d + t] += squares
         }
       }
     }

@@ -47,12 +47,42 @@ public enum SmallProductsAVX2 {
   }
 
   @inline(never)
-  public static func weightedSums(
-    _ weights: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, count k: Int, dimension d: Int,
+  public static func quadraticForms(
+    _ x: UnsafePointer<Float>, rows: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count k: Int, dimension d: Int,
     into out: UnsafeMutablePointer<Float>
   ) {
-    SmallProductLoops.weightedSums(
-      weights, x, rows: rows, count: k, dimension: d, into: out,
+    SmallProductLoops.quadraticForms(
+      x, rows: rows, a, b, count: k, dimension: d, into: out,
+      vector: SIMD8<Float>.self, tile: InlineArray<5, Int>.self, FusedMultiplyAccumulate.self)
+  }
+
+  @inline(never)
+  public static func quadraticForms(
+    _ x: UnsafePointer<UInt8>, rows: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count k: Int, dimension d: Int,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    SmallProductLoops.quadraticForms(
+      x, rows: rows, a, b, count: k, dimension: d, into: out,
+      vector: SIMD8<Float>.self, tile: InlineArray<5, Int>.self, FusedMultiplyAccumulate.self)
+  }
+
+  @inline(never)
+  public static func moments(
+    _ weights: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, count k: Int, dimension d: Int,
+    first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>
+  ) {
+    SmallProductLoops.moments(
+      weights, x, rows: rows, count: k, dimension: d, first: first, second: second,
+      vector: SIMD8<Float>.self, tile: InlineArray<5, Int>.self, FusedMultiplyAccumulate.self)
+  }
+
+  @inline(never)
+  public static func moments(
+    _ weights: UnsafePointer<Float>, _ x: UnsafePointer<UInt8>, rows: Int, count k: Int, dimension d: Int,
+    first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>
+  ) {
+    SmallProductLoops.moments(
+      weights, x, rows: rows, count: k, dimension: d, first: first, second: second,
       vector: SIMD8<Float>.self, tile: InlineArray<5, Int>.self, FusedMultiplyAccumulate.self)
   }
 }

@@ -57,18 +57,60 @@ public enum SmallProducts {
     }
   }
 
-  /// out (k × d) += weightsᵀ · x, where weights is rows × k and x is rows × d; all
-  /// row-major: row c of out gains Σ_r weights[r, c] · x[r].
+  /// out (rows × k): out[r, c] = Σ_j x_rj (x_rj a_cj + b_cj), where a and b are k × d: for
+  /// diagonal Gaussians with precisions a and b = −2 a μ, the part of −2 log density that
+  /// depends on x.
   @inlinable
-  public static func accumulateWeightedSums(
-    _ weights: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, count k: Int, dimension d: Int,
+  public static func quadraticForms(
+    _ x: UnsafePointer<Float>, rows: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count k: Int, dimension d: Int,
     into out: UnsafeMutablePointer<Float>, using instructions: InstructionSet = .current
   ) {
     switch instructions {
-    case .avx2: SmallProductsAVX2.weightedSums(weights, x, rows: rows, count: k, dimension: d, into: out)
-    case .baseline: baselineWeightedSums(weights, x, rows: rows, count: k, dimension: d, into: out)
+    case .avx2: SmallProductsAVX2.quadraticForms(x, rows: rows, a, b, count: k, dimension: d, into: out)
+    case .baseline: baselineQuadraticForms(x, rows: rows, a, b, count: k, dimension: d, into: out)
     }
   }
+
+  /// first (k × d) += weightsᵀ · x and second (k × d) += weightsᵀ · x², where weights is
+  /// rows × k and x is rows × d (x² element by element).
+  @inlinable
+  public static func accumulateMoments(
+    _ weights: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, count k: Int, dimension d: Int,
+    first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>, using instructions: InstructionSet = .current
+  ) {
+    switch instructions {
+    case .avx2: SmallProductsAVX2.moments(weights, x, rows: rows, count: k, dimension: d, first: first, second: second)
+    case .baseline: baselineMoments(weights, x, rows: rows, count: k, dimension: d, first: first, second: second)
+    }
+  }
+
+  /// out (rows × k): out[r, c] = Σ_j x_rj (x_rj a_cj + b_cj), where a and b are k × d: for
+  /// diagonal Gaussians with precisions a and b = −2 a μ, the part of −2 log density that
+  /// depends on x. Rows of bytes are read as they are.
+  @inlinable
+  public static func quadraticForms(
+    _ x: UnsafePointer<UInt8>, rows: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count k: Int, dimension d: Int,
+    into out: UnsafeMutablePointer<Float>, using instructions: InstructionSet = .current
+  ) {
+    switch instructions {
+    case .avx2: SmallProductsAVX2.quadraticForms(x, rows: rows, a, b, count: k, dimension: d, into: out)
+    case .baseline: baselineQuadraticForms(x, rows: rows, a, b, count: k, dimension: d, into: out)
+    }
+  }
+
+  /// first (k × d) += weightsᵀ · x and second (k × d) += weightsᵀ · x², where weights is
+  /// rows × k and x is rows × d (x² element by element). Rows of bytes are read as they are.
+  @inlinable
+  public static func accumulateMoments(
+    _ weights: UnsafePointer<Float>, _ x: UnsafePointer<UInt8>, rows: Int, count k: Int, dimension d: Int,
+    first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>, using instructions: InstructionSet = .current
+  ) {
+    switch instructions {
+    case .avx2: SmallProductsAVX2.moments(weights, x, rows: rows, count: k, dimension: d, first: first, second: second)
+    case .baseline: baselineMoments(weights, x, rows: rows, count: k, dimension: d, first: first, second: second)
+    }
+  }
+
 
   // Baseline: 4-float vectors (SSE2 on x86-64) in tiles of 2 × 5, so the 10 accumulators
   // and 3 operands fit in 16 vector registers.
@@ -111,12 +153,42 @@ public enum SmallProducts {
   }
 
   @usableFromInline @inline(never)
-  static func baselineWeightedSums(
-    _ weights: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, count k: Int, dimension d: Int,
+  static func baselineQuadraticForms(
+    _ x: UnsafePointer<Float>, rows: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count k: Int, dimension d: Int,
     into out: UnsafeMutablePointer<Float>
   ) {
-    SmallProductLoops.weightedSums(
-      weights, x, rows: rows, count: k, dimension: d, into: out,
+    SmallProductLoops.quadraticForms(
+      x, rows: rows, a, b, count: k, dimension: d, into: out,
+      vector: SIMD4<Float>.self, tile: InlineArray<5, Int>.self, SeparateMultiplyAccumulate.self)
+  }
+
+  @usableFromInline @inline(never)
+  static func baselineQuadraticForms(
+    _ x: UnsafePointer<UInt8>, rows: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count k: Int, dimension d: Int,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    SmallProductLoops.quadraticForms(
+      x, rows: rows, a, b, count: k, dimension: d, into: out,
+      vector: SIMD4<Float>.self, tile: InlineArray<5, Int>.self, SeparateMultiplyAccumulate.self)
+  }
+
+  @usableFromInline @inline(never)
+  static func baselineMoments(
+    _ weights: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, count k: Int, dimension d: Int,
+    first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>
+  ) {
+    SmallProductLoops.moments(
+      weights, x, rows: rows, count: k, dimension: d, first: first, second: second,
+      vector: SIMD4<Float>.self, tile: InlineArray<5, Int>.self, SeparateMultiplyAccumulate.self)
+  }
+
+  @usableFromInline @inline(never)
+  static func baselineMoments(
+    _ weights: UnsafePointer<Float>, _ x: UnsafePointer<UInt8>, rows: Int, count k: Int, dimension d: Int,
+    first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>
+  ) {
+    SmallProductLoops.moments(
+      weights, x, rows: rows, count: k, dimension: d, first: first, second: second,
       vector: SIMD4<Float>.self, tile: InlineArray<5, Int>.self, SeparateMultiplyAccumulate.self)
   }
 }

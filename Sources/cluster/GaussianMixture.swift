@@ -126,18 +126,23 @@ struct GaussianMixture {
   ) -> (logLikelihood: Double, moments: Moments?) {
     let d = data.dimension
     let k = self.k
+    // With few components, diagonal densities and the moments come from loops that read
+    // the rows as stored (u8 stays u8) and square them in registers; otherwise from float
+    // rows, their squares and sgemm.
+    let cholesky = model.map { $0.covariance == .full || $0.covariance == .tied } ?? false
+    let direct = k <= SmallProducts.largestCount && !cholesky
+    let rowScale = direct ? data.scale : 1
     let shared = model.map { model in
-      model.covariance == .full || model.covariance == .tied ? ComponentDensity.cholesky(model) : ComponentDensity.diagonal(model)
+      cholesky ? ComponentDensity.cholesky(model) : ComponentDensity.diagonal(model, rowScale: rowScale)
     }
     let workers = (0..<workerCount(data)).map { _ in PassWorker(shared?.withOwnBuffers(), k: k, d: d, accumulate: accumulate) }
     forEachRowBlock(count: data.count, workers: threads) { worker, rows in
       let state = workers[worker]
       let m = rows.count
       let block = UnsafeMutableBufferPointer(rebasing: responsibilities[rows.lowerBound * k..<rows.upperBound * k])
-      data.floatRows(rows, scratch: &state.scratch) { x in
-        // x², for the diagonal densities and for the second moments.
-        if accumulate || state.density?.usesSquares == true {
-          Conversions.square(x.baseAddress!, count: x.count, into: &state.squares)
+      func handle(_ x: FeatureMatrix.StoredRows) {
+        if k > SmallProducts.largestCount, accumulate || state.density?.usesSquares == true, case let .floats(floats) = x {
+          Conversions.square(floats, count: m * d, into: &state.squares)
         }
         if let density = state.density {
           density.logDensities(x, squares: state.squares, rows: m, into: &state.logBlock)
@@ -169,7 +174,12 @@ struct GaussianMixture {
         var mass = state.mass
         for r in 0..<m { for c in 0..<k { mass[c] += Double(block[r * k + c]) } }
         state.mass = mass
-        state.accumulateMoments(block.baseAddress!, x.baseAddress!, rows: m)
+        state.accumulateMoments(block.baseAddress!, x, rows: m)
+      }
+      if direct {
+        data.storedRows(rows, scratch: &state.scratch, handle)
+      } else {
+        data.floatRows(rows, scratch: &state.scratch) { handle(.floats($0.baseAddress!)) }
       }
     }
     let logLikelihood = workers.reduce(0) { $0 + $1.total } / Double(data.count)
@@ -189,21 +199,32 @@ struct GaussianMixture {
   /// moment sums and buffers.
   private final class PassWorker: @unchecked Sendable {
     /// Adds the block's first (k × d) = Rᵀ (k × m) · x (m × d) and second moments (the same
-    /// with `squares`, x² of the block) to the totals: summed in float within the block,
-    /// then in double.
-    func accumulateMoments(_ responsibilities: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows m: Int) {
+    /// with x²) to the totals: summed in float within the block, then in double. Float
+    /// rows beyond `SmallProducts.largestCount` components use `squares`, x² of the block.
+    func accumulateMoments(_ responsibilities: UnsafePointer<Float>, _ x: FeatureMatrix.StoredRows, rows m: Int) {
       let (k, d) = (mass.count, first.count / mass.count)
       blockFirst.withUnsafeMutableBufferPointer { blockFirst in
         blockSecond.withUnsafeMutableBufferPointer { blockSecond in
           blockFirst.update(repeating: 0)
           blockSecond.update(repeating: 0)
-          Products.accumulateWeightedSums(responsibilities, x, rows: m, count: k, dimension: d, into: blockFirst.baseAddress!)
-          Products.accumulateWeightedSums(responsibilities, squares, rows: m, count: k, dimension: d, into: blockSecond.baseAddress!)
+          var scale = 1.0
+          switch x {
+          case let .bytes(bytes, byteScale):
+            SmallProducts.accumulateMoments(
+              responsibilities, bytes, rows: m, count: k, dimension: d, first: blockFirst.baseAddress!, second: blockSecond.baseAddress!)
+            scale = Double(byteScale)
+          case let .floats(floats) where k <= SmallProducts.largestCount:
+            SmallProducts.accumulateMoments(
+              responsibilities, floats, rows: m, count: k, dimension: d, first: blockFirst.baseAddress!, second: blockSecond.baseAddress!)
+          case let .floats(floats):
+            BLAS.sgemm(transposeA: true, m: k, n: d, k: m, responsibilities, floats, blockFirst.baseAddress!)
+            BLAS.sgemm(transposeA: true, m: k, n: d, k: m, responsibilities, squares, blockSecond.baseAddress!)
+          }
           first.withUnsafeMutableBufferPointer { first in
             second.withUnsafeMutableBufferPointer { second in
               for i in 0..<k * d {
-                first[i] += Double(blockFirst[i])
-                second[i] += Double(blockSecond[i])
+                first[i] += Double(blockFirst[i]) * scale
+                second[i] += Double(blockSecond[i]) * scale * scale
               }
             }
           }
@@ -347,32 +368,36 @@ final class ComponentDensity {
   }
 
   private enum Kind {
-    /// Precisions (k × d) and precision-weighted means (k × d), for diag and spherical:
-    /// −½ Σ_j (x_j − μ_j)²/σ²_j = −½ (x²·(1/σ²) − 2 x·(μ/σ²)) − ½ Σ μ²/σ² (in `constants`).
-    case diagonal(precisions: [Float], weightedMeans: [Float])
+    /// For diag and spherical, −½ Σ_j (x_j − μ_j)²/σ²_j = −½ Σ_j x_j (x_j a_j + b_j) − ½ Σ μ²/σ²
+    /// (the last in `constants`), with precisions a = 1/σ² and b = −2 μ/σ² (k × d each),
+    /// both scaled for rows that reach the loops unscaled (u8 read as stored).
+    case diagonal(a: [Float], b: [Float])
     /// Cholesky factors L_c (one per component, or one shared) and the means.
     case cholesky(factors: [[Float]], means: [Float])
   }
 
-  static func diagonal(_ model: GaussianMixtureModel) -> ComponentDensity {
+  /// Densities for rows that reach `logDensities` as stored values times `rowScale`.
+  static func diagonal(_ model: GaussianMixtureModel, rowScale: Float) -> ComponentDensity {
     let (k, d) = (model.k, model.d)
-    var precisions = [Float](repeating: 0, count: k * d)
-    var weightedMeans = [Float](repeating: 0, count: k * d)
+    var a = [Float](repeating: 0, count: k * d)
+    var b = [Float](repeating: 0, count: k * d)
     var constants = [Double](repeating: 0, count: k)
+    let scale = Double(rowScale)
     for c in 0..<k {
       var logDeterminant = 0.0
       var meanTerm = 0.0
       for j in 0..<d {
         let variance = Double(model.covariance == .diag ? model.variances[c * d + j] : model.variances[c])
         let precision = 1 / variance
-        precisions[c * d + j] = Float(precision)
-        weightedMeans[c * d + j] = Float(Double(model.means[c * d + j]) * precision)
+        let mean = Double(model.means[c * d + j])
+        a[c * d + j] = Float(precision * scale * scale)
+        b[c * d + j] = Float(-2 * mean * precision * scale)
         logDeterminant += log(variance)
-        meanTerm += Double(model.means[c * d + j]) * Double(model.means[c * d + j]) * precision
+        meanTerm += mean * mean * precision
       }
       constants[c] = log(model.weights[c]) - 0.5 * (Double(d) * log(2 * Double.pi) + logDeterminant + meanTerm)
     }
-    return ComponentDensity(k: k, d: d, constants: constants, kind: .diagonal(precisions: precisions, weightedMeans: weightedMeans))
+    return ComponentDensity(k: k, d: d, constants: constants, kind: .diagonal(a: a, b: b))
   }
 
   static func cholesky(_ model: GaussianMixtureModel) -> ComponentDensity {
@@ -408,16 +433,25 @@ final class ComponentDensity {
   }
 
   /// logs (rows × k) ← the variable part of each component's log density at each row of
-  /// x; `squares` holds x² element by element when `usesSquares`.
-  func logDensities(_ x: UnsafeBufferPointer<Float>, squares: UnsafePointer<Float>, rows m: Int, into logs: inout [Float]) {
-    switch kind {
-    case let .diagonal(precisions, weightedMeans):
+  /// x; `squares` holds x² element by element when `usesSquares` and the rows are floats
+  /// beyond `SmallProducts.largestCount` components. Cholesky factors take float rows.
+  func logDensities(_ rows: FeatureMatrix.StoredRows, squares: UnsafePointer<Float>, rows m: Int, into logs: inout [Float]) {
+    switch (kind, rows) {
+    case let (.diagonal(a, b), .bytes(x, _)):
+      SmallProducts.quadraticForms(x, rows: m, a, b, count: k, dimension: d, into: &logs)
+      for i in 0..<m * k { logs[i] *= -0.5 }
+    case let (.diagonal(a, b), .floats(x)) where k <= SmallProducts.largestCount:
+      SmallProducts.quadraticForms(x, rows: m, a, b, count: k, dimension: d, into: &logs)
+      for i in 0..<m * k { logs[i] *= -0.5 }
+    case let (.diagonal(a, b), .floats(x)):
       if second.count < m * k { (second, third) = ([Float](repeating: 0, count: m * k), [Float](repeating: 0, count: m * k)) }
-      // quadratic (m × k) = x² · precisionsᵀ; linear (m × k) = x · weightedMeansᵀ
-      Products.dots(squares, rows: m, precisions, count: k, dimension: d, into: &second)
-      Products.dots(x.baseAddress!, rows: m, weightedMeans, count: k, dimension: d, into: &third)
-      for i in 0..<m * k { logs[i] = -0.5 * (second[i] - 2 * third[i]) }
-    case let .cholesky(factors, means):
+      // x² · aᵀ + x · bᵀ, each m × k
+      BLAS.sgemm(transposeB: true, m: m, n: k, k: d, squares, a, &second)
+      BLAS.sgemm(transposeB: true, m: m, n: k, k: d, x, b, &third)
+      for i in 0..<m * k { logs[i] = -0.5 * (second[i] + third[i]) }
+    case (.cholesky, .bytes):
+      preconditionFailure("Cholesky densities take float rows")
+    case let (.cholesky(factors, means), .floats(x)):
       if first.count < m * d { first = [Float](repeating: 0, count: m * d) }
       for c in 0..<k {
         for r in 0..<m {

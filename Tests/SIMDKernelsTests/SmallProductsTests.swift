@@ -34,17 +34,55 @@ import Kernels
   }
 
   @Test(arguments: InstructionSet.available, shapes)
-  func weightedSumsMatchNaive(instructions: InstructionSet, shape: (rows: Int, k: Int, d: Int)) {
+  func quadraticFormsMatchNaive(instructions: InstructionSet, shape: (rows: Int, k: Int, d: Int)) {
     let (rows, k, d) = shape
-    let weights = values(rows * k, seed: 3)
-    let x = values(rows * d, seed: 4)
-    let start = values(k * d, seed: 5)
-    var fast = start
-    var naive = start
-    SmallProducts.accumulateWeightedSums(weights, x, rows: rows, count: k, dimension: d, into: &fast, using: instructions)
-    BLAS.sgemmNaive(transposeA: true, m: k, n: d, k: rows, weights, x, beta: 1, &naive)
-    let difference = zip(fast, naive).map { abs($0 - $1) }.max()!
-    #expect(difference <= 1e-5 * Float(rows), "max |weightedSums − naive| = \(difference)")
+    let x = values(rows * d, seed: 3)
+    let bytes = (0..<rows * d).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ 3) }
+    let a = values(k * d, seed: 4)
+    let b = values(k * d, seed: 5)
+    func naive(_ row: (Int) -> Float) -> [Float] {
+      (0..<rows * k).map { i in
+        let (r, c) = (i / k, i % k)
+        return (0..<d).reduce(Float(0)) { sum, j in
+          let value = row(r * d + j)
+          return sum + value * (value * a[c * d + j] + b[c * d + j])
+        }
+      }
+    }
+    var out = [Float](repeating: .nan, count: rows * k)
+    SmallProducts.quadraticForms(x, rows: rows, a, b, count: k, dimension: d, into: &out, using: instructions)
+    var difference = zip(out, naive { x[$0] }).map { abs($0 - $1) }.max()!
+    #expect(difference <= 1e-5 * Float(d), "max |quadraticForms − naive| = \(difference)")
+    SmallProducts.quadraticForms(bytes, rows: rows, a, b, count: k, dimension: d, into: &out, using: instructions)
+    // Each term is at most 255 (255 + 1) in size; rounding is relative to the terms, which
+    // cancel.
+    difference = zip(out, naive { Float(bytes[$0]) }).map { abs($0 - $1) }.max()!
+    #expect(difference <= 1e-6 * 255 * 256 * Float(d), "max |quadraticForms(bytes) − naive| = \(difference)")
+  }
+
+  @Test(arguments: InstructionSet.available, shapes)
+  func momentsMatchNaive(instructions: InstructionSet, shape: (rows: Int, k: Int, d: Int)) {
+    let (rows, k, d) = shape
+    let weights = values(rows * k, seed: 6)
+    let x = values(rows * d, seed: 7)
+    let start = values(k * d, seed: 8)
+    var (first, second) = (start, start)
+    SmallProducts.accumulateMoments(weights, x, rows: rows, count: k, dimension: d, first: &first, second: &second, using: instructions)
+    var (expectedFirst, expectedSecond) = (start, start)
+    BLAS.sgemmNaive(transposeA: true, m: k, n: d, k: rows, weights, x, beta: 1, &expectedFirst)
+    BLAS.sgemmNaive(transposeA: true, m: k, n: d, k: rows, weights, x.map { $0 * $0 }, beta: 1, &expectedSecond)
+    let difference = max(
+      zip(first, expectedFirst).map { abs($0 - $1) }.max()!, zip(second, expectedSecond).map { abs($0 - $1) }.max()!)
+    #expect(difference <= 1e-5 * Float(rows), "max |moments − naive| = \(difference)")
+    // Bytes, read as they are.
+    let bytes = (0..<rows * d).map { UInt8(truncatingIfNeeded: $0 &* 41 &+ 9) }
+    (first, second) = (start, start)
+    SmallProducts.accumulateMoments(weights, bytes, rows: rows, count: k, dimension: d, first: &first, second: &second, using: instructions)
+    (expectedFirst, expectedSecond) = (start, start)
+    BLAS.sgemmNaive(transposeA: true, m: k, n: d, k: rows, weights, bytes.map(Float.init), beta: 1, &expectedFirst)
+    BLAS.sgemmNaive(transposeA: true, m: k, n: d, k: rows, weights, bytes.map { Float($0) * Float($0) }, beta: 1, &expectedSecond)
+    let byteDifference = zip(first + second, expectedFirst + expectedSecond).map { abs($0 - $1) }.max()!
+    #expect(byteDifference <= 1e-6 * 255 * 255 * Float(rows), "max |moments(bytes) − naive| = \(byteDifference)")
   }
 
   @Test(arguments: InstructionSet.available)
@@ -54,10 +92,17 @@ import Kernels
     let rows: [Float] = [1, 2, 3, 4, 5, 6]
     SmallProducts.dots(rows, rows: 2, [1, 0, 0, 0, 1, 1, 1, 1, 1], count: 3, dimension: 3, into: &out, using: instructions)
     #expect(out == [1, 5, 6, 4, 11, 15])
-    // Weights (1, 0) and (2, 1) on the same rows: (1+8, 2+10, 3+12) and (4, 5, 6), added to 1s.
-    var sums = [Float](repeating: 1, count: 6)
-    SmallProducts.accumulateWeightedSums([1, 0, 2, 1], rows, rows: 2, count: 2, dimension: 3, into: &sums, using: instructions)
-    #expect(sums == [10, 13, 16, 5, 6, 7])
+    // Weights (1, 0) and (2, 1) on the same rows: first moments (1+8, 2+10, 3+12) and
+    // (4, 5, 6), second (1+32, 4+50, 9+72) and (16, 25, 36), each added to 1s.
+    var first = [Float](repeating: 1, count: 6)
+    var second = [Float](repeating: 1, count: 6)
+    SmallProducts.accumulateMoments([1, 0, 2, 1], rows, rows: 2, count: 2, dimension: 3, first: &first, second: &second, using: instructions)
+    #expect(first == [10, 13, 16, 5, 6, 7])
+    #expect(second == [34, 55, 82, 17, 26, 37])
+    // x (x a + b) with a = 1, b = −2 on the row (1, 2, 3): −1 + 0 + 3 = 2.
+    var forms: [Float] = [0]
+    SmallProducts.quadraticForms(Array(rows[0..<3]), rows: 1, [1, 1, 1], [-2, -2, -2], count: 1, dimension: 3, into: &forms, using: instructions)
+    #expect(forms == [2])
   }
 
   @Test(arguments: InstructionSet.available, shapes)
