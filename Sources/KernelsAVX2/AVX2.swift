@@ -100,11 +100,6 @@ public enum ConversionsAVX2 {
   }
 
   @inline(never)
-  public static func widen(_ source: UnsafePointer<Float>, count: Int, scale: Float, into target: UnsafeMutablePointer<Float>) {
-    ConversionLoops.widen(source, count: count, scale: scale, into: target)
-  }
-
-  @inline(never)
   public static func square(_ source: UnsafePointer<Float>, count: Int, into target: UnsafeMutablePointer<Float>) {
     ConversionLoops.square(source, count: count, into: target)
   }

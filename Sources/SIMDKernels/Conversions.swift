@@ -28,18 +28,6 @@ public enum Conversions {
     }
   }
 
-  /// target[i] = source[i] · scale for i < count.
-  @inlinable
-  public static func widen(
-    _ source: UnsafePointer<Float>, count: Int, scale: Float, into target: UnsafeMutablePointer<Float>,
-    using instructions: InstructionSet = .current
-  ) {
-    switch instructions {
-    case .avx2: ConversionsAVX2.widen(source, count: count, scale: scale, into: target)
-    case .baseline: baselineWiden(source, count: count, scale: scale, into: target)
-    }
-  }
-
   /// target[i] = source[i]² for i < count.
   @inlinable
   public static func square(
@@ -83,11 +71,6 @@ public enum Conversions {
 
   @usableFromInline @inline(never)
   static func baselineWiden(_ source: UnsafePointer<Float16>, count: Int, scale: Float, into target: UnsafeMutablePointer<Float>) {
-    ConversionLoops.widen(source, count: count, scale: scale, into: target)
-  }
-
-  @usableFromInline @inline(never)
-  static func baselineWiden(_ source: UnsafePointer<Float>, count: Int, scale: Float, into target: UnsafeMutablePointer<Float>) {
     ConversionLoops.widen(source, count: count, scale: scale, into: target)
   }
 

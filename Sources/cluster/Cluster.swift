@@ -116,9 +116,7 @@ struct Cluster: ParsableCommand {
   static func main() { runAsTool() }
 
   func run() throws {
-    guard input != "-" || isatty(0) == 0 else {
-      throw Failure("no stream on stdin (it is a terminal): pipe one in or name a file", exitCode: ExitStatus.usage)
-    }
+    try refuseTerminalInput(input, example: "decode fashion-mnist | cluster -k 10")
     let progress = ProgressLine(tool: "cluster", quiet: common.quiet)
     // The work is shared out by blocks of rows (forEachRowBlock), each BLAS call within
     // one block. OpenBLAS's own threads would only spin beside the workers: measured,

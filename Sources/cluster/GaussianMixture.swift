@@ -252,7 +252,8 @@ struct GaussianMixture {
       second = [Double](repeating: 0, count: size)
       blockFirst = [Float](repeating: 0, count: size)
       blockSecond = [Float](repeating: 0, count: size)
-      squares = [Float](repeating: 0, count: DistanceBlocks.rowsPerBlock * d)
+      // x² of a block, for the sgemm path only (more components than SmallProducts serves).
+      squares = [Float](repeating: 0, count: k > SmallProducts.largestCount ? DistanceBlocks.rowsPerBlock * d : 0)
     }
   }
 

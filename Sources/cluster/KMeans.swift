@@ -66,8 +66,7 @@ struct KMeans {
       if let bounds, !fullPass {
         inertia = bounds.pass(
           blocks, centers: centers, k: k, shifts: shifts, assignments: &assignments, closest: &closest,
-          sums: &sums, counts: &counts
-        ).inertia
+          sums: &sums, counts: &counts)
       } else {
         let pass = assign(blocks, centers, &assignments, &closest, summing: true, lower: bounds)
         (inertia, sums, counts) = (pass.inertia, pass.sums, pass.counts)

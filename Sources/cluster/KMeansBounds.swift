@@ -27,7 +27,6 @@ final class KMeansBounds {
   /// What one worker gathers in a pass.
   private final class Worker: @unchecked Sendable {
     var inertia = 0.0
-    var recomputed = 0
     var sumChanges: [Double]
     var countChanges: [Int]
     var ownDots: [Float] = []
@@ -45,14 +44,14 @@ final class KMeansBounds {
   /// One assignment step for `centers`, which moved by `shifts` (per centre, Euclidean)
   /// since the last step: updates the assignments, each record's squared distance to its
   /// centre (`closest`), the bounds, and the clusters' sums and counts. Returns the
-  /// inertia and how many records were compared with every centre.
+  /// inertia.
   func pass(
     _ blocks: DistanceBlocks, centers: [Float], k: Int, shifts: [Double],
     assignments: inout [Int32], closest: inout [Float], sums: inout [Double], counts: inout [Int]
-  ) -> (inertia: Double, recomputed: Int) {
+  ) -> Double {
     let data = blocks.data
     let d = data.dimension
-    let centerNorms = (0..<k).map { c in (0..<d).reduce(Float(0)) { $0 + centers[c * d + $1] * centers[c * d + $1] } }
+    let centerNorms = DistanceBlocks.squaredNorms(centers, dimension: d)
     let largestCenterNorm = centerNorms.max() ?? 0
     // Half the distance from each centre to its nearest other centre.
     let halfGaps: [Float] = (0..<k).map { c in
@@ -91,7 +90,7 @@ final class KMeansBounds {
                   let i = rows.lowerBound + r
                   let c = Int(groups[r])
                   let norm = blocks.rowNorms[i]
-                  let squared = max(0, norm - 2 * scale * own[r] + centerNorms[c])
+                  let squared = DistanceBlocks.squaredDistance(rowNorm: norm, scaledDot: scale * own[r], centerNorm: centerNorms[c])
                   let distance = squared.squareRoot()
                   let bound = lower[i] - (c == fastest ? secondShift : largestShift)
                   // Float rounding in a squared distance stays below 1e-4 (‖x‖² + ‖c‖²)
@@ -111,7 +110,6 @@ final class KMeansBounds {
               }
               let g = state.gathered.count
               guard g > 0 else { return }
-              state.recomputed += g
               // The records to compare in full, side by side, and their distances.
               let rowBytes = d * MemoryLayout<E>.stride
               if state.gatheredRows.count < g * rowBytes { state.gatheredRows = [UInt8](repeating: 0, count: DistanceBlocks.rowsPerBlock * rowBytes) }
@@ -129,7 +127,8 @@ final class KMeansBounds {
                     var bestDistance = Float.infinity
                     var second = Float.infinity
                     for c in 0..<k {
-                      let squared = max(0, norm - 2 * scale * products[slot * k + c] + centerNorms[c])
+                      let squared = DistanceBlocks.squaredDistance(
+                        rowNorm: norm, scaledDot: scale * products[slot * k + c], centerNorm: centerNorms[c])
                       if squared < bestDistance {
                         second = bestDistance
                         best = c
@@ -178,7 +177,7 @@ final class KMeansBounds {
       for i in sums.indices { sums[i] += state.sumChanges[i] }
       for c in 0..<k { counts[c] += state.countChanges[c] }
     }
-    return (workers.reduce(0) { $0 + $1.inertia }, workers.reduce(0) { $0 + $1.recomputed })
+    return workers.reduce(0) { $0 + $1.inertia }
   }
 }
 

@@ -21,7 +21,7 @@ struct DatasetLocator {
   }
 
   /// The first candidate folder in which every file of `required` exists, each given as
-  /// alternatives (e.g. `x.gz` or `x`); returns the folder and the chosen file paths.
+  /// alternatives (e.g. `x.gz` or `x`); returns the chosen file paths, in that folder.
   func locate(_ required: [[String]], howToGet: String) throws -> [String] {
     let files = FileManager.default
     for folder in candidates {

@@ -8,8 +8,9 @@ struct Decode: ParsableCommand {
     abstract: "Decode a dataset or image files to an unsup stream on stdout.",
     discussion: """
       Records keep their position in the source dataset as their id and their class as \
-      their label (-1 when unknown). Output is u8 pixels, C×H×W. Sources are read front \
-      to back in bounded memory unless --shuffle needs them held (see its help).
+      their label (-1 when unknown). Images come out as u8 C×H×W; idx and csv can also give \
+      float vectors. Sources are read front to back in bounded memory unless --shuffle \
+      needs them held (see its help).
       """,
     subcommands: [
       MNISTCommand.self, FashionMNISTCommand.self, IDXCommand.self, CIFAR10Command.self, CIFAR100Command.self,

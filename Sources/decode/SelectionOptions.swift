@@ -26,7 +26,7 @@ struct SelectionOptions: ParsableArguments {
   @Option(help: "Emit at most N records (after shuffling and sharding).")
   var limit: Int?
 
-  @Flag(help: "Shuffle the records, reproducibly with --seed. Gzip and CSV sources are then held in memory (u8 stays u8); files and folders are read by index.")
+  @Flag(help: "Shuffle the records, reproducibly with --seed. IDX and CSV sources are then held in memory (u8 stays u8); CIFAR, STL-10 and image folders are read by index.")
   var shuffle = false
 
   @Option(help: ArgumentHelp("Emit shard I of N: records I, I+N, I+2N… (0-based, after --shuffle; give every worker the same --seed).", valueName: "I/N"))

@@ -14,7 +14,7 @@ struct ClusterScore: ParsableCommand {
       Records with label -1 are left out and counted. Records with cluster -1 \
       (unassigned) are wrong for ACC and purity and form a group of their own for NMI and \
       ARI; they are counted too. The stream is read in one pass, keeping only labels and \
-      clusters (8 bytes a record).
+      clusters (8 bytes a record, and as much again while scoring).
       """)
 
   @OptionGroup var options: ReportOptions
@@ -50,7 +50,12 @@ struct ClusterScore: ParsableCommand {
     guard !labels.isEmpty else {
       throw Failure(wanted == nil ? "\(name): no records to score" : "\(name): no records of split \(split.rawValue) to score")
     }
-    let scores = try ClusteringScores(labels: labels, clusters: clusters)
+    let scores: ClusteringScores
+    do {
+      scores = try ClusteringScores(labels: labels, clusters: clusters)
+    } catch let failure as Failure {
+      throw Failure("\(name): \(failure)", exitCode: failure.exitCode)
+    }
     guard scores.scored > 0 else {
       throw Failure("\(name): no record has a label (all \(labels.count) are -1), so there is nothing to score against")
     }

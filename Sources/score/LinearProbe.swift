@@ -44,7 +44,7 @@ struct LinearProbe: ParsableCommand {
     let n = data.trainRows.count
     // The logits (n × classes) and weights (d × classes) are held as floats.
     guard max(n, d) * data.classes.count <= 1 << 28 else {
-      throw Failure("\(data.classes.count) classes over \(n) records are too many for a linear probe (labels that are really ids?)")
+      throw Failure("\(data.name): \(data.classes.count) classes over \(n) records are too many for a linear probe (labels that are really ids?)")
     }
     let lambda = weightDecay ?? 1 / (inverseRegularization * Double(n))
     var trainValues = [Float](repeating: 0, count: n * d)

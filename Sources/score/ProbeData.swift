@@ -9,7 +9,7 @@ protocol RowBlocks {
   func copy(_ rows: Range<Int>, into out: UnsafeMutableBufferPointer<Float>)
 }
 
-/// Rows held as one Float array (tests, and data already standardised).
+/// Rows held as one Float array (the tests' rows).
 struct DenseRows: RowBlocks {
   let values: [Float]
   let dimension: Int

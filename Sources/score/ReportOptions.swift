@@ -19,18 +19,14 @@ struct ReportOptions: ParsableArguments {
 
   /// Opens the input stream; a terminal on stdin is refused rather than waited on.
   func openReader() throws -> StreamReader {
-    guard input != "-" || isatty(0) == 0 else {
-      throw Failure(
-        "no stream on stdin (it is a terminal): pipe one in (cluster … | score) or name a file", exitCode: ExitStatus.usage)
-    }
-    return try StreamReader(path: input)
+    try openStreamInput(input, example: "cluster … | score")
   }
 
   /// Prints the report: `lines` as text, or `object` as one line of JSON.
   func printReport(lines: [String], object: [String: JSONValue]) throws {
     let text = TextOutput()
     if json {
-      try text.line(jsonText(object))
+      try text.line(try jsonText(object))
     } else {
       for line in lines { try text.line(line) }
     }
@@ -38,11 +34,9 @@ struct ReportOptions: ParsableArguments {
   }
 }
 
-/// One JSON object on one line, keys sorted.
-func jsonText(_ object: [String: JSONValue]) -> String {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-  return (try? String(decoding: encoder.encode(JSONValue.object(object)), as: UTF8.self)) ?? "{}"
+/// One JSON object on one line, keys sorted; a figure that is not finite is an error.
+func jsonText(_ object: [String: JSONValue]) throws -> String {
+  String(decoding: try JSONValue.object(object).encodedJSON(), as: UTF8.self)
 }
 
 extension JSONValue {
@@ -67,13 +61,6 @@ func tableLines(_ rows: [[String]], leftAligned: Set<Int> = [0]) -> [String] {
     while line.hasSuffix(" ") { line.removeLast() }
     return line
   }
-}
-
-/// A parameter as it appears in the table: integers without a fraction, others with 4
-/// significant digits.
-func shortNumber(_ value: Double) -> String {
-  if value == value.rounded() && abs(value) < 1e15 { return String(Int64(value)) }
-  return String(format: "%.4g", value)
 }
 
 /// A score as it appears in the table: four decimals.

@@ -21,10 +21,10 @@ func printHead(_ reader: StreamReader, count: Int, to text: TextOutput) throws {
       if let clusters = batch.clusters { fields.append("\(clusters[i])") }
       if let probabilities = batch.probabilities {
         let k = schema.probabilityCount
-        fields.append(probabilities[i * k..<(i + 1) * k].map { format(Double($0)) }.joined(separator: ","))
+        fields.append(probabilities[i * k..<(i + 1) * k].map { shortNumber(Double($0)) }.joined(separator: ","))
       }
       if schema.layout != .none {
-        let values = batch.payloadValues(of: i, schema: schema, count: shown).map { format(Double($0)) }
+        let values = batch.payloadValues(of: i, schema: schema, count: shown).map { shortNumber(Double($0)) }
         let more = schema.elementsPerRecord - shown
         fields.append(": " + values.joined(separator: " ") + (more > 0 ? " … (+\(more))" : ""))
       }

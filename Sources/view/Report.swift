@@ -7,15 +7,15 @@ extension StreamStatistics {
     var lines: [(String, String)] = [("stream", name), ("records", "\(records)"), ("payload", schema.summary)]
     let metadata = schema.metadata
     if let dataset = metadata.dataset { lines.append(("dataset", dataset)) }
-    if let range = metadata.range { lines.append(("range", "\(format(range.lowerBound))...\(format(range.upperBound))")) }
+    if let range = metadata.range { lines.append(("range", "\(shortNumber(range.lowerBound))...\(shortNumber(range.upperBound))")) }
     for command in metadata.history { lines.append(("history", command)) }
     if let moments = moments() {
-      var values = "min \(format(minimum))  max \(format(maximum))  mean \(format(moments.overall.mean))  std \(format(moments.overall.std))"
+      var values = "min \(shortNumber(minimum))  max \(shortNumber(maximum))  mean \(shortNumber(moments.overall.mean))  std \(shortNumber(moments.overall.std))"
       if nonFinite > 0 { values += "  non-finite \(nonFinite)" }
       lines.append(("values", values))
       if moments.channels.count > 1 {
         for (c, moment) in moments.channels.enumerated() {
-          lines.append(("channel", "\(c): mean \(format(moment.mean))  std \(format(moment.std))"))
+          lines.append(("channel", "\(c): mean \(shortNumber(moment.mean))  std \(shortNumber(moment.std))"))
         }
       }
     }
@@ -78,10 +78,4 @@ extension StreamStatistics {
 
 func splitName(_ code: UInt8) -> String {
   Split(rawValue: code)?.description ?? "split \(code)"
-}
-
-/// A number in a short form: integers without a fraction, others with 4 significant digits.
-func format(_ value: Double) -> String {
-  if value.isFinite && value == value.rounded() && abs(value) < 1e15 { return String(Int64(value)) }
-  return String(format: "%.4g", value)
 }

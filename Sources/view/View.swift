@@ -55,21 +55,25 @@ struct View: ParsableCommand {
   static func main() { runAsTool() }
 
   func run() throws {
-    guard input != "-" || isatty(0) == 0 else {
-      throw Failure("no stream on stdin (it is a terminal): pipe one in (decode fashion-mnist | view) or name a file", exitCode: ExitStatus.usage)
-    }
-    let reader = try StreamReader(path: input)
+    let reader = try openStreamInput(input, example: "decode fashion-mnist | view")
     if let output {
+      // The destination is opened first, so a bad path is reported before the reading.
+      let file: AtomicFileOutput?
+      if output == "-" {
+        try refuseTerminalOutput("a PNG image", hint: "or use -o sheet.png")
+        file = nil
+      } else {
+        file = try AtomicFileOutput(path: output)
+      }
       let sheet = try ContactSheet(
         schema: reader.schema, inputName: reader.input.name, grouping: by, columns: columns, rows: rows, zoom: zoom)
-      while let batch = try reader.next(), !sheet.isFull { try sheet.add(batch) }
+      while !sheet.isFull, let batch = try reader.next() { try sheet.add(batch) }
       let png = try PNG.encode(sheet.render())
-      if output == "-" {
-        try FileOutput(standardOutput: ()).write(png)
-      } else {
-        let file = try AtomicFileOutput(path: output)
+      if let file {
         try file.write(png)
         try file.commit()
+      } else {
+        try FileOutput(standardOutput: ()).write(png)
       }
       return
     }

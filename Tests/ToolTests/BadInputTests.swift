@@ -64,8 +64,11 @@ import ToolRunner
     let result = try ToolRunner.run("decode", ["fashion-mnist", "--shard", "3/3"])
     #expect(result.status == 64, "\(result.stderr)")
     #expect(result.stderr.contains("--shard"))
+    // One line, as for every other error.
+    #expect(result.stderr.hasPrefix("decode: ") && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
     let channels = try ToolRunner.run("decode", ["images", "x", "--channels", "2"])
     #expect(channels.status == 64)
+    #expect(channels.stderr.split(separator: "\n").count == 1, "\(channels.stderr)")
   }
 
   @Test func everyToolHasHelp() throws {

@@ -8,7 +8,6 @@ usage: decode_bench.py DECODE_BINARY FMNIST_DIR WORK_DIR
 2. `decode images DIR -q > /dev/null` on 2,000 28×28 grey PNGs made from Fashion-MNIST's
    first 2,000 training images (best of 3) vs Pillow decoding the same files on one core
    (Image.open(f).convert('L') + np.asarray, best of 3); the same again for JPEG quality 90.
-Self-contained: no import from shared/.
 """
 import gzip
 import os

@@ -94,14 +94,6 @@ def hand_stream():
     return h + b_frame(3, cols)
 
 
-def test_hand_built_layout_matches_spec():
-    data = hand_stream()
-    # H: 64 header + 64 metadata; B: 64 header + 6 columns of 64 + x (18 -> 64)
-    assert len(data) == 64 + 64 + 64 + 7 * 64
-    assert data[:4] == b"UNSP" and data[4:5] == b"H" and data[5] == 1
-    assert struct.unpack_from("<I", data, 24)[0] == len(META_JSON)
-
-
 def test_hand_built_stream_reads_to_known_values():
     s = unsup.read(io.BytesIO(hand_stream()))
     assert set(s) == {"x", "id", "label", "view", "split", "cluster", "probs",

@@ -556,7 +556,7 @@ def _int_column(name, a, n, dtype):
     if a.dtype.kind not in "biu":
         raise ValueError(f"{name} must hold integers, got dtype {a.dtype}")
     info = np.iinfo(dtype)
-    if a.size and (int(a.min()) < info.min or int(a.max()) > info.max):
+    if (int(a.min()) < info.min or int(a.max()) > info.max):
         raise ValueError(f"{name} has values outside the range of "
                          f"{np.dtype(dtype).name} ({info.min}..{info.max})")
     return a

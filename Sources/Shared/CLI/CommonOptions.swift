@@ -20,11 +20,7 @@ public struct CommonOptions: ParsableArguments {
   /// Opens the stream's destination. Refuses to write binary to a terminal.
   public func openOutput() throws -> StreamOutput {
     if let output, output != "-" { return StreamOutput(file: try AtomicFileOutput(path: output)) }
-    guard isatty(1) == 0 else {
-      throw Failure(
-        "refusing to write a binary stream to a terminal: redirect stdout, pipe it into another tool (| view --info), or use -o FILE",
-        exitCode: ExitStatus.usage)
-    }
+    try refuseTerminalOutput("a binary stream", hint: "pipe it into another tool (| view --info), or use -o FILE")
     return StreamOutput(standardOutput: FileOutput(standardOutput: ()))
   }
 }
@@ -54,4 +50,26 @@ public final class StreamOutput: ByteOutput {
   public func commit() throws {
     try file?.commit()
   }
+}
+
+/// Throws a usage error when standard output is a terminal: binary output there would only
+/// garble it. `what` names the output, `hint` says what to do instead.
+public func refuseTerminalOutput(_ what: String, hint: String) throws {
+  guard isatty(1) == 0 else {
+    throw Failure("refusing to write \(what) to a terminal: redirect stdout, \(hint)", exitCode: ExitStatus.usage)
+  }
+}
+
+/// Throws a usage error when `path` is "-" and standard input is a terminal, rather than
+/// waiting on it. `example` shows a pipe into the tool, e.g. "decode fashion-mnist | view".
+public func refuseTerminalInput(_ path: String, example: String) throws {
+  guard path != "-" || isatty(0) == 0 else {
+    throw Failure("no stream on stdin (it is a terminal): pipe one in (\(example)) or name a file", exitCode: ExitStatus.usage)
+  }
+}
+
+/// Opens the stream at `path` ("-" for stdin), refusing a terminal (`refuseTerminalInput`).
+public func openStreamInput(_ path: String, example: String) throws -> StreamReader {
+  try refuseTerminalInput(path, example: example)
+  return try StreamReader(path: path)
 }

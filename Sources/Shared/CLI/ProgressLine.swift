@@ -25,13 +25,7 @@ public final class ProgressLine {
 
   /// Reports `done` units of work finished.
   public func update(_ done: Int, unit: String = "records") {
-    guard !quiet, interactive else { return }
-    let now = Date()
-    guard now.timeIntervalSince(lastDraw) >= 0.25 else { return }
-    lastDraw = now
-    let of = total.map { "/\($0)" } ?? ""
-    let line = "\r\(tool): \(done)\(of) \(unit)"
-    FileHandle.standardError.write(Data(line.utf8))
+    status("\(done)\(total.map { "/\($0)" } ?? "") \(unit)")
   }
 
   /// Shows `text` as the progress line (on a terminal, at most four times a second).

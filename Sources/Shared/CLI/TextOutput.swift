@@ -1,3 +1,5 @@
+import Foundation
+
 /// Text for standard output, written with the same error checks as streams (`print`
 /// ignores a full disk). A closed pipe ends the tool quietly, as for streams.
 public final class TextOutput {
@@ -19,4 +21,11 @@ public final class TextOutput {
     try output.write(buffer)
     buffer.removeAll(keepingCapacity: true)
   }
+}
+
+/// A number in a short form for reports: integers without a fraction, others with 4
+/// significant digits.
+public func shortNumber(_ value: Double) -> String {
+  if value.isFinite && value == value.rounded() && abs(value) < 1e15 { return String(Int64(value)) }
+  return String(format: "%.4g", value)
 }

@@ -19,8 +19,9 @@ extension ParsableCommand {
   ///
   /// Parses the command line, runs the command, and turns errors into one line on stderr
   /// (`tool: message`) and an exit code: `ToolFailure`s carry their own code, a closed
-  /// pipe downstream ends the tool quietly with status 0, and argument errors are left to
-  /// ArgumentParser (status 64). SIGPIPE is ignored so a closed pipe arrives as EPIPE.
+  /// pipe downstream ends the tool quietly with status 0, and argument errors get
+  /// ArgumentParser's message on one line (status 64; --help and --version print as
+  /// usual). SIGPIPE is ignored so a closed pipe arrives as EPIPE.
   public static func runAsTool() -> Never {
     signal(SIGPIPE, SIG_IGN)
     let tool = configuration.commandName ?? String(describing: Self.self).lowercased()
@@ -34,7 +35,11 @@ extension ParsableCommand {
       printError("\(tool): \(failure)")
       Glibc.exit(failure.exitCode)
     } catch {
-      exit(withError: error)
+      // --help and --version arrive as errors with status 0; ArgumentParser prints them.
+      let code = exitCode(for: error)
+      guard code != .success else { exit(withError: error) }
+      printError("\(tool): \(message(for: error)) (see \(tool) --help)")
+      Glibc.exit(code.rawValue)
     }
   }
 

@@ -26,9 +26,8 @@ public struct SafeTensors {
       ])
       offset += values.count * 4
     }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    var json = (try? Array(encoder.encode(JSONValue.object(header)))) ?? Array("{}".utf8)
+    // Cannot fail: the header holds only strings and integers.
+    var json = (try? JSONValue.object(header).encodedJSON()) ?? Array("{}".utf8)
     // Pad the header with spaces so the data starts 8-byte aligned, as the format suggests.
     while (8 + json.count) % 8 != 0 { json.append(0x20) }
     var bytes: [UInt8] = []

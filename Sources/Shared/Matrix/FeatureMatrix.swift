@@ -11,25 +11,25 @@ public struct FeatureMatrix: Sendable {
   public let records: RecordBatch
   /// Values per row (the product of the record dims).
   public let dimension: Int
-  /// Multiplier applied when converting: `unitScale(for:)`.
+  /// Multiplier applied when converting: `unitScale(for:)`, so 1 for anything but u8.
   public let scale: Float
 
   public var count: Int { records.count }
 
   /// Reads every remaining record of `reader`. Refuses streams without a payload.
-  public init(reading reader: StreamReader, scaleToUnit: Bool = true) throws {
-    try self.init(schema: reader.schema, records: reader.readAll(), name: reader.input.name, scaleToUnit: scaleToUnit)
+  public init(reading reader: StreamReader) throws {
+    try self.init(schema: reader.schema, records: reader.readAll(), name: reader.input.name)
   }
 
   /// The records of one batch (`name` names their input in messages).
-  public init(schema: StreamSchema, records: RecordBatch, name: String, scaleToUnit: Bool = true) throws {
+  public init(schema: StreamSchema, records: RecordBatch, name: String) throws {
     guard schema.layout != .none else {
       throw Failure("\(name): records carry no values (layout none); nothing to compute on")
     }
     self.schema = schema
     self.records = records
     dimension = schema.elementsPerRecord
-    scale = scaleToUnit ? Self.unitScale(for: schema) : 1
+    scale = Self.unitScale(for: schema)
   }
 
   /// 1 / hi for u8 data whose metadata range is 0...hi (1/255 for pixels), mapping the
@@ -41,8 +41,8 @@ public struct FeatureMatrix: Sendable {
     return Float(1 / range.upperBound)
   }
 
-  /// Calls `body` with rows `rows` as a row-major Float block, converted into `scratch`
-  /// (grown as needed) unless the data is already f32 with scale 1.
+  /// Calls `body` with rows `rows` as a row-major Float block: f32 data as stored (it is
+  /// never scaled), u8 and f16 converted and scaled into `scratch` (grown as needed).
   @inlinable
   public func floatRows<T>(
     _ rows: Range<Int>, scratch: inout [Float], _ body: (UnsafeBufferPointer<Float>) throws -> T
@@ -50,22 +50,18 @@ public struct FeatureMatrix: Sendable {
     let d = dimension
     let range = rows.lowerBound * d..<rows.upperBound * d
     return try records.payload.withUnsafeBytes { bytes in
-      if schema.elementType == .f32 && scale == 1 {
+      if schema.elementType == .f32 {
         return try body(UnsafeBufferPointer(rebasing: bytes.bindMemory(to: Float.self)[range]))
       }
       if scratch.count < range.count { scratch = [Float](repeating: 0, count: range.count) }
       return try scratch.withUnsafeMutableBufferPointer { out in
         let count = range.count
         let target = out.baseAddress!
-        switch schema.elementType {
-        case .u8:
+        if schema.elementType == .u8 {
           let source = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + range.lowerBound
           Conversions.widen(source, count: count, scale: scale, into: target)
-        case .f16:
+        } else {
           let source = bytes.baseAddress!.assumingMemoryBound(to: Float16.self) + range.lowerBound
-          Conversions.widen(source, count: count, scale: scale, into: target)
-        case .f32:
-          let source = bytes.baseAddress!.assumingMemoryBound(to: Float.self) + range.lowerBound
           Conversions.widen(source, count: count, scale: scale, into: target)
         }
         return try body(UnsafeBufferPointer(rebasing: out[0..<count]))

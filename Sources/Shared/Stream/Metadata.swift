@@ -52,6 +52,18 @@ public enum JSONValue: Sendable, Equatable, Codable {
     if case let .array(value) = self { return value }
     return nil
   }
+
+  /// Compact UTF-8 JSON with sorted keys, so equal values give equal bytes. Throws only for
+  /// a number that is not finite, which JSON cannot express.
+  public func encodedJSON() throws -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    do {
+      return Array(try encoder.encode(self))
+    } catch {
+      throw Failure("cannot write JSON: a number is not finite (NaN or infinity)")
+    }
+  }
 }
 
 /// The JSON metadata block of a stream header (docs/FORMAT.md, "Metadata").
@@ -78,11 +90,9 @@ public struct Metadata: Sendable, Equatable {
 
   /// Compact UTF-8 JSON with sorted keys, so equal metadata gives equal bytes.
   public func encoded() -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    // Encoding a JSONValue tree cannot fail: it holds no non-finite numbers (decoded JSON
-    // cannot express them, and the setters below refuse them).
-    return (try? Array(encoder.encode(JSONValue.object(values)))) ?? Array("{}".utf8)
+    // Cannot fail: metadata holds no non-finite numbers (decoded JSON cannot express
+    // them, and the setters below refuse them).
+    (try? JSONValue.object(values).encodedJSON()) ?? Array("{}".utf8)
   }
 
   /// Name of the source dataset.
@@ -93,7 +103,13 @@ public struct Metadata: Sendable, Equatable {
 
   /// Class names; label i is `classes[i]`.
   public var classes: [String]? {
-    get { values["classes"]?.arrayValue?.compactMap(\.stringValue) }
+    get {
+      // All or nothing: skipping a non-string entry would shift later names onto the
+      // wrong labels.
+      guard let entries = values["classes"]?.arrayValue else { return nil }
+      let names = entries.compactMap(\.stringValue)
+      return names.count == entries.count ? names : nil
+    }
     set { values["classes"] = newValue.map { .array($0.map(JSONValue.string)) } }
   }
 
