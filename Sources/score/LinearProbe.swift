@@ -55,6 +55,9 @@ struct LinearProbe: ParsableCommand {
     let fit = fitLinearProbe(
       x: trainValues, classes: data.trainClasses, dimension: d, classCount: classCount, weightDecay: lambda,
       maxIterations: maxIter, tolerance: tol)
+    guard fit.value.isFinite && fit.parameters.allSatisfy(\.isFinite) else {
+      throw Failure("\(data.name): the linear probe diverged (its objective is not finite); are the feature values extreme?")
+    }
     let trainPredicted = SoftmaxRegression.predict(trainValues, dimension: d, classCount: classCount, parameters: fit.parameters)
     let trainCorrect = zip(trainPredicted, data.trainClasses).filter { $0 == $1 }.count
     trainValues = []

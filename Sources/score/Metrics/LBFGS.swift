@@ -130,6 +130,8 @@ func dot(_ a: [Double], _ b: [Double]) -> Double {
   return sum
 }
 
+/// The largest |value|; NaN if any value is NaN (which `max` would pass over), so that a
+/// NaN gradient never looks converged.
 func maximumMagnitude(_ values: [Double]) -> Double {
-  values.reduce(0) { max($0, abs($1)) }
+  values.reduce(0) { $1.isNaN || $0.isNaN ? .nan : max($0, abs($1)) }
 }
