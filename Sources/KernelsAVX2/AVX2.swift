@@ -118,3 +118,6 @@ public enum ConversionsAVX2 {
     ConversionLoops.addRows(x, rows: rows, dimension: d, groups: groups, into: sums)
   }
 }
+
+/// `PixelLoops` compiled for AVX2 and FMA: the empty conformance instantiates every loop here.
+public enum PixelLoopsAVX2: PixelLoops {}

@@ -103,32 +103,8 @@ final class DistanceBlocks {
 }
 
 /// Calls `body(worker, rows)` for every block of `DistanceBlocks.rowsPerBlock` rows of
-/// `count`, the blocks shared out among `workers` threads (worker w takes blocks w, w +
-/// workers, …). `body` may write only to the rows it is given and to state of its own
-/// worker. BLAS calls inside `body` should run on one thread (cluster sets that at start).
+/// `count`, shared out among `workers` threads as `forEachChunk` does. BLAS calls inside
+/// `body` should run on one thread (cluster sets that at start).
 func forEachRowBlock(count: Int, workers: Int, _ body: (_ worker: Int, _ rows: Range<Int>) -> Void) {
-  let size = DistanceBlocks.rowsPerBlock
-  let blockCount = (count + size - 1) / size
-  let workers = max(1, min(workers, blockCount))
-  // The workers touch only their own state and rows, so sharing the closure across
-  // threads is safe though the compiler cannot see it.
-  withoutActuallyEscaping(body) { body in
-    let work = { (worker: Int) in
-      for block in stride(from: worker, to: blockCount, by: workers) {
-        body(worker, block * size..<min((block + 1) * size, count))
-      }
-    }
-    if workers == 1 {
-      work(0)
-      return
-    }
-    let shared = UncheckedSendable(work)
-    DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
-  }
-}
-
-/// A value handed to other threads under a guarantee the compiler cannot check.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-  let value: Value
-  init(_ value: Value) { self.value = value }
+  forEachChunk(count: count, chunkSize: DistanceBlocks.rowsPerBlock, workers: workers, body)
 }

@@ -45,8 +45,26 @@ extension ParsableCommand {
 
   /// This invocation as one string, for the `history` metadata key; a very long command
   /// line (a shell glob over many files) keeps its first 4 KiB and says how much is left out.
-  public static var invocation: String {
-    let arguments = CommandLine.arguments
+  public static var invocation: String { invocation(omitting: []) }
+
+  /// `invocation` without the options named in `omitted` and their values (e.g.
+  /// `--threads`, which changes how a tool runs but not what it writes), so that the
+  /// history, and with it the output, is the same whatever their values.
+  public static func invocation(omitting omitted: Set<String>) -> String {
+    var arguments: [String] = []
+    var skipValue = false
+    for argument in CommandLine.arguments {
+      if skipValue {
+        skipValue = false
+        continue
+      }
+      if omitted.contains(argument) {
+        skipValue = true
+        continue
+      }
+      if let equals = argument.firstIndex(of: "="), omitted.contains(String(argument[..<equals])) { continue }
+      arguments.append(argument)
+    }
     let name = arguments.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? "unsup"
     var text = name
     for (index, argument) in arguments.dropFirst().enumerated() {

@@ -14,37 +14,84 @@ public struct ResampleWeights: Sendable {
   public init(inputSize: Int, outputSize: Int, start: Double = 0, length: Double? = nil) {
     precondition(inputSize > 0 && outputSize > 0, "sizes must be positive")
     let length = length ?? Double(inputSize)
-    let scale = length / Double(outputSize)
-    let stretch = max(scale, 1)
-    let support = stretch  // the triangle's radius is 1 input pixel, widened when shrinking
-    let taps = Int((2 * support).rounded(.up)) + 2
+    let taps = Self.tapCount(outputSize: outputSize, length: length)
     var first = [Int32](repeating: 0, count: outputSize)
     var weights = [Float](repeating: 0, count: outputSize * taps)
-    for i in 0..<outputSize {
-      let center = start + (Double(i) + 0.5) * scale
-      let low = max(0, Int((center - support).rounded(.down)))
-      let high = min(inputSize, Int((center + support).rounded(.up)))
-      var row = [Double](repeating: 0, count: taps)
-      var total = 0.0
-      for j in low..<max(low, high) where j - low < taps {
-        let w = max(0, 1 - abs((Double(j) + 0.5 - center) / stretch))
-        row[j - low] = w
-        total += w
+    first.withUnsafeMutableBufferPointer { first in
+      weights.withUnsafeMutableBufferPointer { weights in
+        Self.fill(
+          inputSize: inputSize, outputSize: outputSize, start: start, length: length, taps: taps,
+          first: first.baseAddress!, weights: weights.baseAddress!)
       }
-      if total == 0 {
-        // The interval lies outside the image: take the nearest edge pixel.
-        let nearest = min(max(Int(center.rounded(.down)), 0), inputSize - 1)
-        first[i] = Int32(nearest)
-        weights[i * taps] = 1
-        continue
-      }
-      first[i] = Int32(low)
-      for t in 0..<taps { weights[i * taps + t] = Float(row[t] / total) }
     }
     self.first = first
     self.weights = weights
     self.taps = taps
   }
+
+  /// Taps per output that `fill` needs for `outputSize` samples over an interval of `length`.
+  @inlinable
+  public static func tapCount(outputSize: Int, length: Double) -> Int {
+    let support = max(length / Double(outputSize), 1)
+    return Int((2 * support).rounded(.up)) + 2
+  }
+
+  /// Writes the weights without allocating (augment computes them for every view):
+  /// `first[i]`, and the weight of output i's tap t at `weights[i × outputStride + t ×
+  /// tapStride]`, for `taps` taps, at least `tapCount(outputSize:length:)`. Row-major
+  /// (outputStride = taps, tapStride = 1) is `ResampleWeights`'s layout; augment takes
+  /// the transpose, so that one tap of every output is contiguous. Returns how many taps
+  /// any output actually uses: each output's taps start at its first nonzero weight.
+  @discardableResult
+  public static func fill(
+    inputSize: Int, outputSize: Int, start: Double, length: Double, taps: Int,
+    first: UnsafeMutablePointer<Int32>, weights: UnsafeMutablePointer<Float>,
+    outputStride: Int? = nil, tapStride: Int = 1
+  ) -> Int {
+    let outputStride = outputStride ?? taps
+    let scale = length / Double(outputSize)
+    // The triangle's radius is 1 input pixel, widened when shrinking.
+    let stretch = max(scale, 1)
+    var used = 1
+    for i in 0..<outputSize {
+      let row = weights + i * outputStride
+      for t in 0..<taps { row[t * tapStride] = 0 }
+      // Input j has a positive weight when |j + ½ − center| < stretch.
+      let center = start + (Double(i) + 0.5) * scale
+      let low = max(0, floor(center - stretch - 0.5) + 1)
+      let high = min(inputSize, low + taps, ceiling(center + stretch - 0.5))
+      var total = 0.0
+      for j in low..<max(low, high) {
+        total += max(0, 1 - abs((Double(j) + 0.5 - center) / stretch))
+      }
+      if total == 0 {
+        // The interval lies outside the image: take the nearest edge pixel.
+        first[i] = Int32(min(max(floor(center), 0), inputSize - 1))
+        row[0] = 1
+        continue
+      }
+      first[i] = Int32(low)
+      used = max(used, high - low)
+      for j in low..<high {
+        row[(j - low) * tapStride] = Float(max(0, 1 - abs((Double(j) + 0.5 - center) / stretch)) / total)
+      }
+    }
+    return used
+  }
+}
+
+/// ⌊x⌋ and ⌈x⌉ for |x| < 2⁶², without a call into libm (the baseline x86-64 target has
+/// no rounding instruction).
+@inline(__always)
+private func floor(_ x: Double) -> Int {
+  let truncated = Int(x)
+  return Double(truncated) > x ? truncated - 1 : truncated
+}
+
+@inline(__always)
+private func ceiling(_ x: Double) -> Int {
+  let truncated = Int(x)
+  return Double(truncated) < x ? truncated + 1 : truncated
 }
 
 extension Image {

@@ -40,6 +40,29 @@ extension SplitMix64 {
     Float(next() >> 40) * 0x1p-24
   }
 
+  /// A uniform Double in [0, 1) from the top 53 bits.
+  @inlinable
+  public mutating func nextUnitDouble() -> Double {
+    Double(next() >> 11) * 0x1p-53
+  }
+
+  /// A uniform Double in [lower, upper).
+  @inlinable
+  public mutating func next(in lower: Double, _ upper: Double) -> Double {
+    lower + (upper - lower) * nextUnitDouble()
+  }
+
+  /// A generator for one item of a reproducible family, e.g. (seed, epoch, record, view):
+  /// the parts are mixed by SplitMix64's finaliser, so neighbouring items get unrelated
+  /// sequences, and each item's sequence does not depend on which others were drawn.
+  public init(seed: UInt64, _ a: UInt64, _ b: UInt64 = 0, _ c: UInt64 = 0) {
+    func mix(_ state: UInt64, _ part: UInt64) -> UInt64 {
+      var mixer = SplitMix64(seed: state ^ part &* 0xD1B5_4A32_D192_ED03)
+      return mixer.next()
+    }
+    self.init(seed: mix(mix(mix(seed, a), b), c))
+  }
+
   /// Shuffles `values` in place by Fisher–Yates.
   public mutating func shuffle<T>(_ values: inout [T]) {
     guard values.count > 1 else { return }

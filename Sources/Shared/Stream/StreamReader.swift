@@ -104,15 +104,21 @@ public final class StreamReader {
     }
   }
 
-  /// Reads a body of `length` bytes, growing the buffer only as data arrives.
-  private func readBody(_ frame: FrameHeader) throws -> [UInt8] {
+  /// The last frame's body; kept, so that reading a frame allocates nothing once the
+  /// buffer has grown to the largest frame.
+  private var body: [UInt8] = []
+
+  /// Reads a body of `length` bytes into `body`, growing it only as data arrives, and
+  /// returns its length.
+  private func readBody(_ frame: FrameHeader) throws -> Int {
     let chunk = 16 << 20
-    var body = [UInt8](repeating: 0, count: min(frame.bodyLength, chunk))
+    if body.count < min(frame.bodyLength, chunk) { body.append(contentsOf: repeatElement(0, count: min(frame.bodyLength, chunk) - body.count)) }
     var filled = 0
     while filled < frame.bodyLength {
       if filled == body.count { body.append(contentsOf: repeatElement(0, count: min(chunk, frame.bodyLength - filled))) }
+      let end = min(body.count, frame.bodyLength)
       let got = try body.withUnsafeMutableBytes {
-        try input.readFully(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]))
+        try input.readFully(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled..<end]))
       }
       offset += got
       if got == 0 { break }
@@ -121,7 +127,7 @@ public final class StreamReader {
     guard filled == frame.bodyLength else {
       throw failure("truncated frame: body has \(filled) of \(frame.bodyLength) bytes", at: frame.offset)
     }
-    return body
+    return filled
   }
 
   private func readHeaderBody(_ frame: FrameHeader) throws -> StreamSchema {
@@ -152,7 +158,7 @@ public final class StreamReader {
         "header body is \(frame.bodyLength) bytes but \(metadataLength) bytes of metadata need \(StreamFormat.padded(metadataLength))",
         at: frame.offset)
     }
-    let body = try readBody(frame)
+    _ = try readBody(frame)
     do {
       parsed.metadata = try Metadata(json: Array(body[..<metadataLength]))
     } catch let error as Failure {
@@ -171,7 +177,7 @@ public final class StreamReader {
         "batch of \(count) records of \(schema.summary) needs a \(expected)-byte body, frame says \(frame.bodyLength)",
         at: frame.offset)
     }
-    let body = try readBody(frame)
+    _ = try readBody(frame)
     var batch = RecordBatch(schema: schema)
     body.withUnsafeBytes { bytes in
       var position = 0

@@ -1,0 +1,279 @@
+/// The pixel loops of `augment`, over planar float images (values 0…255).
+///
+/// Every loop is a requirement with its body in the extension below, so that an empty
+/// conformance compiles all of them for its module's instruction set: KernelsAVX2's for
+/// AVX2 and FMA, SIMDKernels's for the baseline CPU, which picks one at run time
+/// (`PixelKernels`). The colour ops follow torchvision.transforms.v2.functional: each
+/// blends the image with a reference and clamps to 0…255.
+public protocol PixelLoops {
+  /// target[i] = Float(source[i]).
+  static func widen(_ source: UnsafePointer<UInt8>, count: Int, into target: UnsafeMutablePointer<Float>)
+  /// v ← clamp(a v + b, 0, 255): brightness (b = 0) and contrast (b = (1 − a) · mean).
+  static func scaleAndShift(_ values: UnsafeMutablePointer<Float>, count: Int, scale a: Float, shift b: Float)
+  /// The sum of `count` values.
+  static func sum(_ values: UnsafePointer<Float>, count: Int) -> Float
+  /// RGB planes: each pixel blended with its own grey level, v ← clamp(f v + (1 − f) grey).
+  static func saturate(_ values: UnsafeMutablePointer<Float>, plane: Int, factor: Float)
+  /// RGB planes: the HSV hue turned by `shift` of a full circle (−½…½).
+  static func turnHue(_ values: UnsafeMutablePointer<Float>, plane: Int, shift: Float)
+  /// RGB planes: every channel becomes the pixel's grey level.
+  static func grey(_ values: UnsafeMutablePointer<Float>, plane: Int)
+  /// Values at or above `threshold` become 255 − v.
+  static func solarize(_ values: UnsafeMutablePointer<Float>, count: Int, threshold: Float)
+  /// Clamps to 0…255 and rounds to the nearest byte, ties to even.
+  static func quantize(_ values: UnsafePointer<Float>, count: Int, into target: UnsafeMutablePointer<UInt8>)
+  /// target[i] = values[i] · a + b.
+  static func affine(_ values: UnsafePointer<Float>, count: Int, scale a: Float, shift b: Float, into target: UnsafeMutablePointer<Float>)
+  /// out[x] = Σ_t weights[t × count + x] · input[first[x] + t] for x < count, t < taps:
+  /// the horizontal pass of a resampling, weights stored tap-major.
+  static func gather(
+    _ input: UnsafePointer<Float>, first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int,
+    into out: UnsafeMutablePointer<Float>)
+  /// out[x] = Σ_t weights[t] · rows[t][x] for x < count, t < taps: a vertical pass.
+  static func combineRows(
+    _ rows: UnsafePointer<UnsafePointer<Float>>, weights: UnsafePointer<Float>, taps: Int, count: Int,
+    into out: UnsafeMutablePointer<Float>)
+  /// out[x] = Σ_t kernel[t] · input[x + t] for x < count: a horizontal convolution.
+  static func convolve(
+    _ input: UnsafePointer<Float>, kernel: UnsafePointer<Float>, taps: Int, count: Int, into out: UnsafeMutablePointer<Float>)
+}
+
+/// Luma weights of torchvision's `rgb_to_grayscale` (ITU-R 601-2, four digits).
+public let lumaWeights: (red: Float, green: Float, blue: Float) = (0.2989, 0.587, 0.114)
+
+extension PixelLoops {
+  @inlinable @inline(__always)
+  public static func widen(_ source: UnsafePointer<UInt8>, count: Int, into target: UnsafeMutablePointer<Float>) {
+    var i = 0
+    while i < count {
+      target[i] = Float(source[i])
+      i += 1
+    }
+  }
+
+  @inlinable @inline(__always)
+  public static func scaleAndShift(_ values: UnsafeMutablePointer<Float>, count: Int, scale a: Float, shift b: Float) {
+    var i = 0
+    while i < count {
+      values[i] = min(max(a * values[i] + b, 0), 255)
+      i += 1
+    }
+  }
+
+  @inlinable @inline(__always)
+  public static func sum(_ values: UnsafePointer<Float>, count: Int) -> Float {
+    // Eight running sums, so that the additions need not wait on one another.
+    var sums = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= count {
+      sums += load(values + i)
+      i += 8
+    }
+    var total = sums.sum()
+    while i < count {
+      total += values[i]
+      i += 1
+    }
+    return total
+  }
+
+  @inlinable @inline(__always)
+  public static func saturate(_ values: UnsafeMutablePointer<Float>, plane: Int, factor: Float) {
+    let (red, green, blue) = (values, values + plane, values + 2 * plane)
+    let keep = 1 - factor
+    var i = 0
+    while i < plane {
+      let grey = keep * (lumaWeights.red * red[i] + lumaWeights.green * green[i] + lumaWeights.blue * blue[i])
+      red[i] = min(max(factor * red[i] + grey, 0), 255)
+      green[i] = min(max(factor * green[i] + grey, 0), 255)
+      blue[i] = min(max(factor * blue[i] + grey, 0), 255)
+      i += 1
+    }
+  }
+
+  /// Branch-free on vectors of 8 pixels: the hue h ∈ [0, 6) comes from whichever channel
+  /// is the largest (red first, then green, as torchvision breaks ties), and each channel
+  /// comes back as v − c · clamp(min(k, 4 − k), 0, 1) with k = (n + h) mod 6, n = 5, 3, 1
+  /// for red, green, blue, and c = max − min the chroma. Saturation and value stay.
+  @inlinable @inline(__always)
+  public static func turnHue(_ values: UnsafeMutablePointer<Float>, plane: Int, shift: Float) {
+    let turn = SIMD8<Float>(repeating: 6 * shift)
+    let (red, green, blue) = (values, values + plane, values + 2 * plane)
+    var i = 0
+    while i + 8 <= plane {
+      let (r, g, b) = hueTurned(load(red + i), load(green + i), load(blue + i), by: turn)
+      store(r, red + i)
+      store(g, green + i)
+      store(b, blue + i)
+      i += 8
+    }
+    guard i < plane else { return }
+    // The last few pixels, through vectors padded with zeros.
+    var (r, g, b) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+    for lane in 0..<(plane - i) { (r[lane], g[lane], b[lane]) = (red[i + lane], green[i + lane], blue[i + lane]) }
+    (r, g, b) = hueTurned(r, g, b, by: turn)
+    for lane in 0..<(plane - i) { (red[i + lane], green[i + lane], blue[i + lane]) = (r[lane], g[lane], b[lane]) }
+  }
+
+  @inlinable @inline(__always)
+  public static func grey(_ values: UnsafeMutablePointer<Float>, plane: Int) {
+    let (red, green, blue) = (values, values + plane, values + 2 * plane)
+    var i = 0
+    while i < plane {
+      let grey = lumaWeights.red * red[i] + lumaWeights.green * green[i] + lumaWeights.blue * blue[i]
+      red[i] = grey
+      green[i] = grey
+      blue[i] = grey
+      i += 1
+    }
+  }
+
+  @inlinable @inline(__always)
+  public static func solarize(_ values: UnsafeMutablePointer<Float>, count: Int, threshold: Float) {
+    var i = 0
+    while i < count {
+      let v = values[i]
+      values[i] = v >= threshold ? 255 - v : v
+      i += 1
+    }
+  }
+
+  @inlinable @inline(__always)
+  public static func quantize(_ values: UnsafePointer<Float>, count: Int, into target: UnsafeMutablePointer<UInt8>) {
+    // Adding 1.5 × 2²³ leaves the rounded value in the low bits of the sum, with the
+    // hardware's rounding and no conversion that could trap, so the loop vectorises.
+    let magic: Float = 12_582_912
+    var i = 0
+    while i < count {
+      let sum = min(max(values[i], 0), 255) + magic
+      target[i] = UInt8(truncatingIfNeeded: sum.bitPattern)
+      i += 1
+    }
+  }
+
+  @inlinable @inline(__always)
+  public static func affine(
+    _ values: UnsafePointer<Float>, count: Int, scale a: Float, shift b: Float, into target: UnsafeMutablePointer<Float>
+  ) {
+    var i = 0
+    while i < count {
+      target[i] = values[i] * a + b
+      i += 1
+    }
+  }
+
+  @inlinable @inline(__always)
+  public static func gather(
+    _ input: UnsafePointer<Float>, first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    if taps == 2 {
+      // Upsampling, the common case, in one pass.
+      let second = weights + count
+      var x = 0
+      while x < count {
+        let tap = input + Int(first[x])
+        out[x] = weights[x] * tap[0] + second[x] * tap[1]
+        x += 1
+      }
+      return
+    }
+    out.update(repeating: 0, count: count)
+    // One tap of every output at a time, so that the sums do not wait on one another.
+    for t in 0..<taps {
+      let (tapWeights, shifted) = (weights + t * count, input + t)
+      var x = 0
+      while x < count {
+        out[x] += tapWeights[x] * shifted[Int(first[x])]
+        x += 1
+      }
+    }
+  }
+
+  @inlinable @inline(__always)
+  public static func combineRows(
+    _ rows: UnsafePointer<UnsafePointer<Float>>, weights: UnsafePointer<Float>, taps: Int, count: Int,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    // Eight columns at a time, the sums held in registers.
+    var x = 0
+    while x + 8 <= count {
+      var sum = SIMD8<Float>()
+      for t in 0..<taps { sum += weights[t] * load(rows[t] + x) }
+      store(sum, out + x)
+      x += 8
+    }
+    while x < count {
+      var sum: Float = 0
+      for t in 0..<taps { sum += weights[t] * rows[t][x] }
+      out[x] = sum
+      x += 1
+    }
+  }
+
+  @inlinable @inline(__always)
+  public static func convolve(
+    _ input: UnsafePointer<Float>, kernel: UnsafePointer<Float>, taps: Int, count: Int, into out: UnsafeMutablePointer<Float>
+  ) {
+    var x = 0
+    while x + 8 <= count {
+      var sum = SIMD8<Float>()
+      for t in 0..<taps { sum += kernel[t] * load(input + x + t) }
+      store(sum, out + x)
+      x += 8
+    }
+    while x < count {
+      var sum: Float = 0
+      for t in 0..<taps { sum += kernel[t] * input[x + t] }
+      out[x] = sum
+      x += 1
+    }
+  }
+}
+
+@inlinable @inline(__always)
+func hueTurned(
+  _ r: SIMD8<Float>, _ g: SIMD8<Float>, _ b: SIMD8<Float>, by turn: SIMD8<Float>
+) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+  let high = maximum(r, maximum(g, b))
+  let chroma = high - minimum(r, minimum(g, b))
+  let inverse = (1 / chroma).replacing(with: 0, where: chroma .<= 0)
+  var hue = (4 + (r - g) * inverse)
+    .replacing(with: 2 + (b - r) * inverse, where: high .== g)
+    .replacing(with: (g - b) * inverse, where: high .== r)
+  // hue + turn lies in [−3, 9): one step either way wraps it into [0, 6).
+  hue += turn
+  hue = hue.replacing(with: hue + 6, where: hue .< 0)
+  hue = hue.replacing(with: hue - 6, where: hue .>= 6)
+  // clamp(min(k, 4 − k), 0, 1) for k = (n + hue) mod 6, written out three times: as a
+  // function the compiler left it out of line, and compiled for the baseline CPU.
+  let (zero, one, four, six) = (SIMD8<Float>(), SIMD8<Float>(repeating: 1), SIMD8<Float>(repeating: 4), SIMD8<Float>(repeating: 6))
+  var k = hue + 5
+  k = k.replacing(with: k - six, where: k .>= six)
+  let red = maximum(minimum(minimum(k, four - k), one), zero)
+  k = hue + 3
+  k = k.replacing(with: k - six, where: k .>= six)
+  let green = maximum(minimum(minimum(k, four - k), one), zero)
+  k = hue + 1
+  k = k.replacing(with: k - six, where: k .>= six)
+  let blue = maximum(minimum(minimum(k, four - k), one), zero)
+  return (high - chroma * red, high - chroma * green, high - chroma * blue)
+}
+
+// The standard library's pointwiseMin and pointwiseMax are not inlined; these are, and
+// become single instructions.
+@inlinable @inline(__always)
+func minimum(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .< a) }
+
+@inlinable @inline(__always)
+func maximum(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .> a) }
+
+@inlinable @inline(__always)
+func load(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inlinable @inline(__always)
+func store(_ vector: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+  UnsafeMutableRawPointer(pointer).storeBytes(of: vector, as: SIMD8<Float>.self)
+}

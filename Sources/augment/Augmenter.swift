@@ -1,0 +1,78 @@
+import Shared
+
+/// Turns batches of images into batches of views, on several threads.
+///
+/// Each view's randomness comes from its own generator, seeded by (seed, epoch, the
+/// record's position in the input, view index), and each record is rendered whole by one
+/// worker, so the output does not depend on the thread count or on how the input was
+/// cut into batches.
+final class Augmenter {
+  let recipe: Recipe
+  let views: Int
+  let seed: UInt64
+  let inputSchema: StreamSchema
+  let outputSchema: StreamSchema
+  private let renderers: [ViewRenderer]
+
+  init(recipe: Recipe, views: Int, seed: UInt64, threads: Int, input: StreamSchema, output: StreamSchema, encoding: OutputEncoding) {
+    self.recipe = recipe
+    self.views = views
+    self.seed = seed
+    inputSchema = input
+    outputSchema = output
+    let (channels, height, width) = (input.dims[0], input.dims[1], input.dims[2])
+    renderers = (0..<threads).map { _ in
+      ViewRenderer(
+        recipe: recipe, channels: channels, height: height, width: width, outputHeight: output.dims[1],
+        outputWidth: output.dims[2], encoding: encoding)
+    }
+  }
+
+  /// Records per call of `augment` whose views fill one frame of the output.
+  var rowsPerFrame: Int { max(1, outputSchema.recordsPerFrame / views) }
+
+  /// Replaces `batch`'s records with the views of `source`'s records `rows` (all when
+  /// nil), in that order, each record's views next to each other. A record's position in
+  /// the input is `positionBase` plus its row. `batch`'s buffers are reused, so passing
+  /// the same batch every time allocates nothing once it has grown.
+  func augment(
+    _ source: RecordBatch, rows: ArraySlice<Int>? = nil, positionBase: Int = 0, epoch: Int, into batch: inout RecordBatch
+  ) {
+    let rows = rows ?? ArraySlice(0..<source.count)
+    let outputBytes = outputSchema.bytesPerRecord
+    let size = rows.count * views * outputBytes
+    batch.removeAll()
+    for row in rows {
+      for view in 0..<views {
+        batch.ids.append(source.ids[row])
+        batch.labels.append(source.labels[row])
+        batch.views!.append(Int32(truncatingIfNeeded: Int(source.views?[row] ?? 0) * views + view))
+        if let splits = source.splits { batch.splits!.append(splits[row]) }
+      }
+    }
+    guard !rows.isEmpty else { return }
+    // Every byte is written below; growing is the only time the buffer is filled.
+    batch.payload.append(contentsOf: repeatElement(0, count: size))
+    let inputBytes = inputSchema.bytesPerRecord
+    let (height, width) = (inputSchema.dims[1], inputSchema.dims[2])
+    let (views, seed, recipe, renderers) = (views, seed, recipe, renderers)
+    batch.payload.withUnsafeMutableBufferPointer { output in
+      source.payload.withUnsafeBufferPointer { input in
+        let shared = UncheckedSendable((input.baseAddress!, output.baseAddress!))
+        forEachChunk(count: rows.count, chunkSize: 4, workers: renderers.count) { worker, chunk in
+          let (input, output) = shared.value
+          let renderer = renderers[worker]
+          for i in chunk {
+            let row = rows[rows.startIndex + i]
+            renderer.load(input + row * inputBytes)
+            for view in 0..<views {
+              var rng = SplitMix64(seed: seed, UInt64(epoch), UInt64(positionBase + row), UInt64(view))
+              let plan = recipe.plan(view: view, height: height, width: width, using: &rng)
+              renderer.render(plan, into: output + (i * views + view) * outputBytes)
+            }
+          }
+        }
+      }
+    }
+  }
+}

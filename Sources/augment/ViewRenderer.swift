@@ -1,0 +1,150 @@
+import KernelLoops
+import SIMDKernels
+import Shared
+
+/// What the output records hold.
+enum OutputEncoding: Equatable, Sendable {
+  /// u8 pixels, rounded half up.
+  case bytes
+  /// f32 values (v / 255 − mean[c]) / std[c], as torchvision's ToTensor then Normalize.
+  case normalized(mean: [Float], std: [Float])
+
+  var elementType: ElementType { self == .bytes ? .u8 : .f32 }
+}
+
+/// Renders views of one image after another with buffers of its own, allocated once:
+/// each worker thread has one. `load` an image, then `render` each of its views' plans.
+final class ViewRenderer {
+  let recipe: Recipe
+  let channels: Int
+  let height: Int
+  let width: Int
+  let outputHeight: Int
+  let outputWidth: Int
+  let encoding: OutputEncoding
+  /// The pixel loops for this CPU.
+  let loops: any PixelLoops.Type
+  let blurSize: Int
+  let elasticSize: Int
+
+  /// The loaded image, C × height × width.
+  private let source: UnsafeMutablePointer<Float>
+  /// After the affine step, C × height × width.
+  private let warped: UnsafeMutablePointer<Float>
+  /// The elastic displacements, 2 × height × width.
+  private let field: UnsafeMutablePointer<Float>
+  /// The view being made, C × outputHeight × outputWidth.
+  private let view: UnsafeMutablePointer<Float>
+  private let resize: ResizeScratch
+  private let blur: BlurScratch
+  private let scale: UnsafeMutablePointer<Float>
+  private let offset: UnsafeMutablePointer<Float>
+
+  init(
+    recipe: Recipe, channels: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int, encoding: OutputEncoding,
+    instructions: InstructionSet = .current
+  ) {
+    self.recipe = recipe
+    self.channels = channels
+    self.height = height
+    self.width = width
+    self.outputHeight = outputHeight
+    self.outputWidth = outputWidth
+    self.encoding = encoding
+    loops = PixelKernels.loops(for: instructions)
+    blurSize = recipe.blurKernelSize(height: outputHeight)
+    elasticSize = recipe.elastic.map { 2 * Int((3 * $0.sigma).rounded(.up)) + 1 } ?? 1
+    source = .allocate(capacity: channels * height * width)
+    warped = .allocate(capacity: channels * height * width)
+    field = .allocate(capacity: 2 * height * width)
+    view = .allocate(capacity: channels * outputHeight * outputWidth)
+    resize = ResizeScratch(inputHeight: height, inputWidth: width, outputHeight: outputHeight, outputWidth: outputWidth)
+    blur = BlurScratch(
+      height: max(height, outputHeight), width: max(width, outputWidth), maxSize: max(blurSize, elasticSize))
+    // The output map v ↦ v · scale[c] + offset[c].
+    scale = .allocate(capacity: channels)
+    offset = .allocate(capacity: channels)
+    for c in 0..<channels {
+      if case let .normalized(mean, std) = encoding {
+        scale[c] = 1 / (255 * std[c % std.count])
+        offset[c] = -mean[c % mean.count] / std[c % std.count]
+      } else {
+        (scale[c], offset[c]) = (1, 0)
+      }
+    }
+  }
+
+  deinit {
+    for buffer in [source, warped, field, view, scale, offset] { buffer.deallocate() }
+    resize.deallocate()
+    blur.deallocate()
+  }
+
+  /// Bytes of one rendered view.
+  var outputBytes: Int { channels * outputHeight * outputWidth * encoding.elementType.size }
+
+  /// Takes the image the next views are made from: `channels × height × width` u8.
+  func load(_ pixels: UnsafePointer<UInt8>) {
+    loops.widen(pixels, count: channels * height * width, into: source)
+  }
+
+  /// Makes the view `plan` describes from the loaded image and writes it to `output`
+  /// (`outputBytes` bytes).
+  func render(_ plan: ViewPlan, into output: UnsafeMutableRawPointer) {
+    var image = UnsafePointer(source)
+    if plan.affine != nil || plan.elasticSeed != nil {
+      var displacement: UnsafePointer<Float>?
+      if let seed = plan.elasticSeed, let elastic = recipe.elastic {
+        makeDisplacementField(seed: seed, elastic)
+        displacement = UnsafePointer(field)
+      }
+      let identity = AffineMap(degrees: 0, dx: 0, dy: 0, scale: 1, shear: 0, height: height, width: width)
+      warp(
+        source, channels: channels, height: height, width: width, map: plan.affine ?? identity,
+        displacement: displacement, into: warped)
+      image = UnsafePointer(warped)
+    }
+    resizedCrop(
+      image, channels: channels, height: height, width: width, box: plan.crop, flip: plan.flip,
+      outputHeight: outputHeight, outputWidth: outputWidth, scratch: resize, into: view, loops)
+    let plane = outputHeight * outputWidth
+    if plan.jitter {
+      for step in 0..<4 {
+        let op = Int(plan.jitterOrder[step])
+        let factor = plan.jitterFactors[op]
+        switch op {
+        case 0 where factor != 1: adjustBrightness(view, count: channels * plane, factor: factor, loops)
+        case 1 where factor != 1: adjustContrast(view, channels: channels, plane: plane, factor: factor, loops)
+        case 2 where factor != 1 && channels == 3: loops.saturate(view, plane: plane, factor: factor)
+        case 3 where factor != 0 && channels == 3: loops.turnHue(view, plane: plane, shift: factor)
+        default: break
+        }
+      }
+    }
+    if plan.grayscale && channels == 3 { loops.grey(view, plane: plane) }
+    if let sigma = plan.blurSigma {
+      gaussianKernel(size: blurSize, sigma: sigma, into: blur.kernel)
+      gaussianBlur(view, planes: channels, height: outputHeight, width: outputWidth, size: blurSize, scratch: blur, loops)
+    }
+    if plan.solarize { loops.solarize(view, count: channels * plane, threshold: Float(recipe.solarizeThreshold)) }
+    switch encoding {
+    case .bytes: loops.quantize(view, count: channels * plane, into: output.assumingMemoryBound(to: UInt8.self))
+    case .normalized:
+      let out = output.assumingMemoryBound(to: Float.self)
+      for c in 0..<channels {
+        loops.affine(view + c * plane, count: plane, scale: scale[c], shift: offset[c], into: out + c * plane)
+      }
+    }
+  }
+
+  /// Simard et al.'s field: U(−1, 1) displacements, smoothed by a Gaussian of σ, times α.
+  private func makeDisplacementField(seed: UInt64, _ elastic: Elastic) {
+    var rng = SplitMix64(seed: seed)
+    let count = 2 * height * width
+    for i in 0..<count { field[i] = Float(rng.nextUnitDouble() * 2 - 1) }
+    gaussianKernel(size: elasticSize, sigma: Float(elastic.sigma), into: blur.kernel)
+    gaussianBlur(field, planes: 2, height: height, width: width, size: elasticSize, scratch: blur, loops)
+    let alpha = Float(elastic.alpha)
+    for i in 0..<count { field[i] *= alpha }
+  }
+}
