@@ -73,6 +73,7 @@ let package = Package(
     .testTarget(name: "SIMDKernelsTests", dependencies: ["SIMDKernels", "Kernels"]),
     .testTarget(name: "ClusterTests", dependencies: ["cluster", "Shared"], exclude: ["Fixtures"]),
     .testTarget(name: "DecodeTests", dependencies: ["decode", "Shared"]),
+    .testTarget(name: "AugmentTests", dependencies: ["augment", "Shared", "KernelLoops", "SIMDKernels"]),
     // Runs the built tools for the end-to-end tests.
     .target(name: "ToolRunner", path: "Tests/ToolRunner"),
     .testTarget(name: "ToolTests", dependencies: ["Shared", "ToolRunner"]),

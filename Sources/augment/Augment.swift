@@ -106,8 +106,13 @@ struct Augment: ParsableCommand {
     if let size, parseDimensions(size, allowed: 1...2) == nil {
       throw ValidationError("--size must be N or HxW with positive integers, not \"\(size)\"")
     }
-    _ = try makeRecipe()
-    _ = try normalization(channels: 3)
+    do {
+      _ = try makeRecipe()
+      _ = try normalization(channels: 3)
+    } catch let failure as Failure {
+      // ArgumentParser gives its own errors status 64 and a pointer to --help.
+      throw ValidationError(failure.description)
+    }
   }
 
   func run() throws {

@@ -38,7 +38,7 @@ extension ParsableCommand {
       // --help and --version arrive as errors with status 0; ArgumentParser prints them.
       let code = exitCode(for: error)
       guard code != .success else { exit(withError: error) }
-      printError("\(tool): \(message(for: error)) (see \(tool) --help)")
+      printError("\(tool): \(oneLine(message(for: error))) (see \(tool) --help)")
       Glibc.exit(code.rawValue)
     }
   }
@@ -76,6 +76,15 @@ extension ParsableCommand {
     }
     return text
   }
+}
+
+/// ArgumentParser's message on one line: a list of allowed values ("- simclr" lines)
+/// becomes "simclr, moco-v1, …".
+func oneLine(_ message: String) -> String {
+  let lines = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+  guard let first = lines.first else { return message }
+  let rest = lines.dropFirst().map { $0.hasPrefix("- ") ? String($0.dropFirst(2)) : $0 }
+  return rest.isEmpty ? first : first + " " + rest.joined(separator: ", ")
 }
 
 /// `word` quoted for a POSIX shell when it needs quoting.

@@ -17,7 +17,7 @@ public struct ResampleWeights: Sendable {
     let taps = Self.tapCount(outputSize: outputSize, length: length)
     var first = [Int32](repeating: 0, count: outputSize)
     var weights = [Float](repeating: 0, count: outputSize * taps)
-    first.withUnsafeMutableBufferPointer { first in
+    _ = first.withUnsafeMutableBufferPointer { first in
       weights.withUnsafeMutableBufferPointer { weights in
         Self.fill(
           inputSize: inputSize, outputSize: outputSize, start: start, length: length, taps: taps,

@@ -1,0 +1,127 @@
+import KernelLoops
+import SIMDKernels
+import Testing
+
+@testable import augment
+
+/// Each colour op on a few pixels, against values worked out by hand, for every compiled
+/// version of the loops this CPU can run.
+@Suite struct PixelLoopsTests {
+  static let versions = InstructionSet.available
+
+  @Test(arguments: versions) func brightnessScalesAndClamps(_ set: InstructionSet) {
+    var values: [Float] = [0, 100, 200]
+    values.withUnsafeMutableBufferPointer { adjustBrightness($0.baseAddress!, count: 3, factor: 1.5, PixelKernels.loops(for: set)) }
+    #expect(values == [0, 150, 255])
+  }
+
+  @Test(arguments: versions) func contrastBlendsWithTheMean(_ set: InstructionSet) {
+    // Grey: mean 100, so 0.5 v + 50.
+    var grey: [Float] = [0, 100, 200, 100]
+    grey.withUnsafeMutableBufferPointer {
+      adjustContrast($0.baseAddress!, channels: 1, plane: 4, factor: 0.5, PixelKernels.loops(for: set))
+    }
+    #expect(grey == [50, 100, 150, 100])
+    // RGB: the mean of the luma, 0.2989·100 + 0.587·50 + 0.114·0 = 59.24; factor 0 gives it everywhere.
+    var rgb: [Float] = [100, 100, 50, 50, 0, 0]
+    rgb.withUnsafeMutableBufferPointer {
+      adjustContrast($0.baseAddress!, channels: 3, plane: 2, factor: 0, PixelKernels.loops(for: set))
+    }
+    for value in rgb { #expect(abs(value - 59.24) < 1e-3) }
+  }
+
+  @Test(arguments: versions) func saturationBlendsWithTheGreyLevel(_ set: InstructionSet) {
+    // Pixel (200, 100, 0): grey 0.2989·200 + 0.587·100 = 118.48.
+    let loops = PixelKernels.loops(for: set)
+    var none: [Float] = [200, 100, 0]
+    none.withUnsafeMutableBufferPointer { loops.saturate($0.baseAddress!, plane: 1, factor: 0) }
+    for value in none { #expect(abs(value - 118.48) < 1e-3) }
+    // Factor 2: 2v − grey, clamped: (281.52 → 255, 81.52, −118.48 → 0).
+    var double: [Float] = [200, 100, 0]
+    double.withUnsafeMutableBufferPointer { loops.saturate($0.baseAddress!, plane: 1, factor: 2) }
+    #expect(double[0] == 255 && abs(double[1] - 81.52) < 1e-3 && double[2] == 0)
+  }
+
+  @Test(arguments: versions) func hueTurnsAroundTheColourWheel(_ set: InstructionSet) {
+    let loops = PixelKernels.loops(for: set)
+    // Nine pixels (the last goes through the padded tail): red, orange (200, 100, 0),
+    // grey, and six more copies of orange. Planar: all reds, then greens, then blues.
+    func turned(_ shift: Float) -> [[Float]] {
+      let pixels: [[Float]] = [[255, 0, 0], [200, 100, 0], [80, 80, 80]] + Array(repeating: [200, 100, 0], count: 6)
+      var planes = (0..<3).flatMap { c in pixels.map { $0[c] } }
+      planes.withUnsafeMutableBufferPointer { loops.turnHue($0.baseAddress!, plane: 9, shift: shift) }
+      return (0..<9).map { i in (0..<3).map { planes[$0 * 9 + i] } }
+    }
+    // A third of a turn: red becomes green; orange (hue 30°) becomes (0, 200, 100) at 150°.
+    let third = turned(1.0 / 3)
+    #expect(close(third[0], [0, 255, 0]) && close(third[1], [0, 200, 100]) && close(third[8], [0, 200, 100]))
+    // Half a turn: orange to 210°, (0, 100, 200); a grey pixel has no hue and stays.
+    let half = turned(0.5)
+    #expect(close(half[1], [0, 100, 200]) && close(half[2], [80, 80, 80]) && close(half[0], [0, 255, 255]))
+    // Back a third: red becomes blue.
+    #expect(close(turned(-1.0 / 3)[0], [0, 0, 255]))
+  }
+
+  @Test(arguments: versions) func grayscaleAndSolarize(_ set: InstructionSet) {
+    let loops = PixelKernels.loops(for: set)
+    var rgb: [Float] = [200, 100, 0]
+    rgb.withUnsafeMutableBufferPointer { loops.grey($0.baseAddress!, plane: 1) }
+    for value in rgb { #expect(abs(value - 118.48) < 1e-3) }
+    var values: [Float] = [0, 127, 128, 255]
+    values.withUnsafeMutableBufferPointer { loops.solarize($0.baseAddress!, count: 4, threshold: 128) }
+    #expect(values == [0, 127, 127, 0])
+  }
+
+  @Test(arguments: versions) func quantizeRoundsToNearestEvenAndClamps(_ set: InstructionSet) {
+    let values: [Float] = [-3, 0.4, 0.5, 1.5, 2.5, 127.7, 254.6, 300, 7, 8]
+    var bytes = [UInt8](repeating: 9, count: values.count)
+    values.withUnsafeBufferPointer { v in
+      bytes.withUnsafeMutableBufferPointer { PixelKernels.loops(for: set).quantize(v.baseAddress!, count: v.count, into: $0.baseAddress!) }
+    }
+    #expect(bytes == [0, 0, 0, 2, 2, 128, 255, 255, 7, 8])
+  }
+
+  /// A bright pixel in the middle of a 3×3 image blurred by a 3-tap kernel: the kernel's
+  /// outer product, with the edges reflected (so each border pixel sees the centre twice).
+  @Test(arguments: versions) func blurIsSeparableWithReflectedEdges(_ set: InstructionSet) {
+    let scratch = BlurScratch(height: 3, width: 3, maxSize: 3)
+    defer { scratch.deallocate() }
+    gaussianKernel(size: 3, sigma: 1, into: scratch.kernel)
+    // exp(−½) / (1 + 2 exp(−½)) and 1 / (1 + 2 exp(−½)).
+    let (side, middle): (Float, Float) = (0.274_068_6, 0.451_862_8)
+    #expect(abs(scratch.kernel[0] - side) < 1e-6 && abs(scratch.kernel[1] - middle) < 1e-6 && abs(scratch.kernel[2] - side) < 1e-6)
+    var image: [Float] = [0, 0, 0, 0, 100, 0, 0, 0, 0]
+    image.withUnsafeMutableBufferPointer {
+      gaussianBlur($0.baseAddress!, planes: 1, height: 3, width: 3, size: 3, scratch: scratch, PixelKernels.loops(for: set))
+    }
+    let (edge, centre) = (2 * side, middle)
+    let expected: [Float] = [edge * edge, edge * centre, edge * edge, centre * edge, centre * centre, centre * edge, edge * edge, edge * centre, edge * edge].map { $0 * 100 }
+    #expect(close(image, expected, tolerance: 1e-3), "\(image)")
+  }
+
+  /// Every compiled version gives the same results as the baseline one on random data.
+  @Test func versionsAgree() {
+    guard InstructionSet.available.count > 1 else { return }
+    var rng = SystemRandomNumberGenerator()
+    let plane = 37
+    let input = (0..<(3 * plane)).map { _ in Float.random(in: 0...255, using: &rng) }
+    func run(_ set: InstructionSet, _ op: (any PixelLoops.Type, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+      var values = input
+      values.withUnsafeMutableBufferPointer { op(PixelKernels.loops(for: set), $0.baseAddress!) }
+      return values
+    }
+    let ops: [(any PixelLoops.Type, UnsafeMutablePointer<Float>) -> Void] = [
+      { $0.turnHue($1, plane: plane, shift: 0.37) },
+      { $0.saturate($1, plane: plane, factor: 1.7) },
+      { $0.scaleAndShift($1, count: 3 * plane, scale: 1.3, shift: -20) },
+      { $0.grey($1, plane: plane) },
+    ]
+    for op in ops {
+      #expect(close(run(.baseline, op), run(.avx2, op), tolerance: 1e-3))
+    }
+  }
+}
+
+func close(_ a: [Float], _ b: [Float], tolerance: Float = 0.01) -> Bool {
+  a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance }
+}

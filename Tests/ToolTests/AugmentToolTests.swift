@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import ToolRunner
+
+/// augment end to end: in pipelines, with its options, and with bad input.
+@Suite struct AugmentToolTests {
+  @Test func viewsCarryIdAndViewIndex() throws {
+    let result = try ToolRunner.shell("decode fashion-mnist --split test --limit 5 -q | augment --views 3 -q | view --json")
+    #expect(result.status == 0, "\(result.stderr)")
+    let report = result.stdout.jsonObject
+    #expect(report["records"] as? Int == 15)
+    #expect(report["shape"] as? [Int] == [1, 28, 28])
+    let head = try ToolRunner.shell("decode fashion-mnist --split test --limit 2 -q | augment --views 2 -q | view --head 4 | tail -n +2 | cut -f1-4")
+    let rows = String(decoding: head.stdout, as: UTF8.self).split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+    #expect(rows.map { $0[0] } == ["60000", "60000", "60001", "60001"], "\(rows)")
+    #expect(rows.map { $0[2] } == ["0", "1", "0", "1"], "\(rows)")
+  }
+
+  @Test func outputIsTheSameForAnyThreadCount() throws {
+    let script = """
+      decode fashion-mnist --split test --limit 700 -q > in.us
+      augment in.us --seed 3 --threads 1 -q > one.us
+      augment in.us --seed 3 --threads 2 -q > two.us
+      augment in.us --seed 3 --threads 2 -q > again.us
+      augment in.us --seed 4 --threads 2 -q > other.us
+      cmp one.us two.us && cmp two.us again.us && echo same
+      cmp -s one.us other.us || echo differs
+      """
+    let result = try ToolRunner.shell(script)
+    #expect(String(decoding: result.stdout, as: UTF8.self) == "same\ndiffers\n", "\(result.stderr)")
+  }
+
+  @Test func epochsReplayAndShuffle() throws {
+    let script = """
+      decode fashion-mnist --split test --limit 50 -q > in.us
+      augment in.us --epochs 3 --shuffle --views 2 -q | view --head 1000 | tail -n +2 | cut -f1 > ids
+      wc -l < ids
+      # each epoch holds every id twice
+      for e in 0 1 2; do sed -n "$((e * 100 + 1)),$((e * 100 + 100))p" ids | sort -u | wc -l; done
+      # the epochs come in different orders
+      sed -n 1,100p ids | uniq > e0; sed -n 101,200p ids | uniq > e1; cmp -s e0 e1 || echo reordered
+      """
+    let result = try ToolRunner.shell(script)
+    #expect(result.status == 0, "\(result.stderr)")
+    let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+    #expect(lines == ["300", "50", "50", "50", "reordered"], "\(lines)")
+  }
+
+  @Test func normalizeWritesFloatsAndSaysHow() throws {
+    let result = try ToolRunner.shell("decode fashion-mnist --limit 4 -q | augment --preset none --views 1 --normalize 0.5,0.25 -q | view --json")
+    #expect(result.status == 0, "\(result.stderr)")
+    let report = result.stdout.jsonObject
+    #expect(report["dtype"] as? String == "f32")
+    let metadata = try ToolRunner.shell("decode fashion-mnist --limit 4 -q | augment --preset none --views 1 --normalize 0.5,0.25 -q | head -c 4096 | strings | grep -o '\"normalize\":{[^}]*}'")
+    #expect(String(decoding: metadata.stdout, as: UTF8.self).contains("\"mean\":[0.5]"), "\(metadata.stdout)")
+  }
+
+  @Test func resizesAndTakesRGB() throws {
+    let result = try ToolRunner.shell("decode images \"$0\" -q | augment --size 16x24 --preset moco-v2 -q | view --json", [sharedData("png/pngsuite")])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect((result.stdout.jsonObject["shape"] as? [Int])?.suffix(2) == [16, 24])
+  }
+
+  @Test func closedPipeEndsQuietly() throws {
+    let result = try ToolRunner.shell("decode fashion-mnist -q | augment --epochs 5 2>err | head -c 100 > /dev/null; echo ${PIPESTATUS[1]}; cat err")
+    #expect(String(decoding: result.stdout, as: UTF8.self) == "0\n", "\(result.stdout)")
+  }
+
+  @Test func badInputIsOneLine() throws {
+    func failure(_ script: String, _ expected: String, status: Int32) throws {
+      let result = try ToolRunner.shell(script)
+      #expect(result.status == status, "\(script): \(result.stderr)")
+      #expect(result.stderr.hasPrefix("augment: ") && result.stderr.contains(expected), "\(script): \(result.stderr)")
+      #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    }
+    try failure("decode fashion-mnist --limit 2 -q | augment --views 0", "--views", status: 64)
+    try failure("decode fashion-mnist --limit 2 -q | augment --crop-scale 0.5,2", "--crop-scale", status: 64)
+    try failure("decode fashion-mnist --limit 2 -q | augment --jitter 0.4,0.4", "--jitter", status: 64)
+    try failure("decode fashion-mnist --limit 2 -q | augment --flip 1.5", "--flip", status: 64)
+    try failure("decode fashion-mnist --limit 2 -q | augment --preset simclr2", "simclr2", status: 64)
+    try failure("decode fashion-mnist --limit 2 -q | augment --normalize 0.5,0.2,0.1", "--normalize", status: 64)
+    try failure("decode fashion-mnist --limit 2 -q | augment --normalize 1,2,3,4,5,6 -q", "one std per channel", status: 64)
+    try failure("decode fashion-mnist --limit 2 -q | augment --normalize 0.5,0.5 -q | augment", "u8 images", status: 65)
+    try failure("echo hello | augment", "magic", status: 65)
+  }
+}
