@@ -6,6 +6,8 @@
 /// (`PixelKernels`). The colour ops follow torchvision.transforms.v2.functional: each
 /// blends the image with a reference and clamps to 0…255.
 public protocol PixelLoops {
+  /// How the convolutions multiply and add: fused where the instruction set has FMA.
+  associatedtype Accumulate: MultiplyAccumulate
   /// target[i] = Float(source[i]).
   static func widen(_ source: UnsafePointer<UInt8>, count: Int, into target: UnsafeMutablePointer<Float>)
   /// v ← clamp(a v + b, 0, 255): brightness (b = 0) and contrast (b = (1 − a) · mean).
@@ -24,11 +26,12 @@ public protocol PixelLoops {
   static func quantize(_ values: UnsafePointer<Float>, count: Int, into target: UnsafeMutablePointer<UInt8>)
   /// target[i] = values[i] · a + b.
   static func affine(_ values: UnsafePointer<Float>, count: Int, scale a: Float, shift b: Float, into target: UnsafeMutablePointer<Float>)
-  /// out[x] = Σ_t weights[t × count + x] · input[first[x] + t] for x < count, t < taps:
-  /// the horizontal pass of a resampling, weights stored tap-major.
+  /// out[r, x] = Σ_t weights[t × count + x] · input[r, first[x] + t] for rows r, x < count,
+  /// t < taps, rows `inputStride` and `outputStride` apart: the horizontal pass of a
+  /// resampling, weights stored tap-major. Reads up to `taps` values past a row's taps.
   static func gather(
-    _ input: UnsafePointer<Float>, first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int,
-    into out: UnsafeMutablePointer<Float>)
+    _ input: UnsafePointer<Float>, inputStride: Int, rows: Int, first: UnsafePointer<Int32>, weights: UnsafePointer<Float>,
+    taps: Int, count: Int, into out: UnsafeMutablePointer<Float>, outputStride: Int)
   /// out[x] = Σ_t weights[t] · rows[t][x] for x < count, t < taps: a vertical pass.
   static func combineRows(
     _ rows: UnsafePointer<UnsafePointer<Float>>, weights: UnsafePointer<Float>, taps: Int, count: Int,
@@ -164,28 +167,35 @@ extension PixelLoops {
 
   @inlinable @inline(__always)
   public static func gather(
-    _ input: UnsafePointer<Float>, first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int,
-    into out: UnsafeMutablePointer<Float>
+    _ input: UnsafePointer<Float>, inputStride: Int, rows: Int, first: UnsafePointer<Int32>, weights: UnsafePointer<Float>,
+    taps: Int, count: Int, into out: UnsafeMutablePointer<Float>, outputStride: Int
   ) {
     if taps == 2 {
-      // Upsampling, the common case, in one pass.
+      // Upsampling, the common case: each output column's taps and weights are loaded
+      // once for every row.
       let second = weights + count
-      var x = 0
-      while x < count {
-        let tap = input + Int(first[x])
-        out[x] = weights[x] * tap[0] + second[x] * tap[1]
-        x += 1
+      for x in 0..<count {
+        let (tap, w0, w1) = (input + Int(first[x]), weights[x], second[x])
+        var r = 0
+        while r < rows {
+          let row = tap + r * inputStride
+          out[r * outputStride + x] = w0 * row[0] + w1 * row[1]
+          r += 1
+        }
       }
       return
     }
-    out.update(repeating: 0, count: count)
-    // One tap of every output at a time, so that the sums do not wait on one another.
-    for t in 0..<taps {
-      let (tapWeights, shifted) = (weights + t * count, input + t)
-      var x = 0
-      while x < count {
-        out[x] += tapWeights[x] * shifted[Int(first[x])]
-        x += 1
+    for r in 0..<rows {
+      let (row, target) = (input + r * inputStride, out + r * outputStride)
+      target.update(repeating: 0, count: count)
+      // One tap of every output at a time, so that the sums do not wait on one another.
+      for t in 0..<taps {
+        let (tapWeights, shifted) = (weights + t * count, row + t)
+        var x = 0
+        while x < count {
+          target[x] += tapWeights[x] * shifted[Int(first[x])]
+          x += 1
+        }
       }
     }
   }
@@ -195,11 +205,27 @@ extension PixelLoops {
     _ rows: UnsafePointer<UnsafePointer<Float>>, weights: UnsafePointer<Float>, taps: Int, count: Int,
     into out: UnsafeMutablePointer<Float>
   ) {
-    // Eight columns at a time, the sums held in registers.
+    // 32 columns at a time in four sums, so that the multiply-adds of one sum need not
+    // wait on one another; then 8 at a time; then one.
     var x = 0
+    while x + 32 <= count {
+      var (s0, s1, s2, s3) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+      for t in 0..<taps {
+        let (w, row) = (SIMD8<Float>(repeating: weights[t]), rows[t] + x)
+        s0 = Accumulate.accumulate(s0, w, load(row))
+        s1 = Accumulate.accumulate(s1, w, load(row + 8))
+        s2 = Accumulate.accumulate(s2, w, load(row + 16))
+        s3 = Accumulate.accumulate(s3, w, load(row + 24))
+      }
+      store(s0, out + x)
+      store(s1, out + x + 8)
+      store(s2, out + x + 16)
+      store(s3, out + x + 24)
+      x += 32
+    }
     while x + 8 <= count {
       var sum = SIMD8<Float>()
-      for t in 0..<taps { sum += weights[t] * load(rows[t] + x) }
+      for t in 0..<taps { sum = Accumulate.accumulate(sum, SIMD8(repeating: weights[t]), load(rows[t] + x)) }
       store(sum, out + x)
       x += 8
     }
@@ -215,10 +241,26 @@ extension PixelLoops {
   public static func convolve(
     _ input: UnsafePointer<Float>, kernel: UnsafePointer<Float>, taps: Int, count: Int, into out: UnsafeMutablePointer<Float>
   ) {
+    // As combineRows: four sums of 8 at a time, then one, then single values.
     var x = 0
+    while x + 32 <= count {
+      var (s0, s1, s2, s3) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+      for t in 0..<taps {
+        let (w, row) = (SIMD8<Float>(repeating: kernel[t]), input + x + t)
+        s0 = Accumulate.accumulate(s0, w, load(row))
+        s1 = Accumulate.accumulate(s1, w, load(row + 8))
+        s2 = Accumulate.accumulate(s2, w, load(row + 16))
+        s3 = Accumulate.accumulate(s3, w, load(row + 24))
+      }
+      store(s0, out + x)
+      store(s1, out + x + 8)
+      store(s2, out + x + 16)
+      store(s3, out + x + 24)
+      x += 32
+    }
     while x + 8 <= count {
       var sum = SIMD8<Float>()
-      for t in 0..<taps { sum += kernel[t] * load(input + x + t) }
+      for t in 0..<taps { sum = Accumulate.accumulate(sum, SIMD8(repeating: kernel[t]), load(input + x + t)) }
       store(sum, out + x)
       x += 8
     }
@@ -229,6 +271,7 @@ extension PixelLoops {
       x += 1
     }
   }
+
 }
 
 @inlinable @inline(__always)

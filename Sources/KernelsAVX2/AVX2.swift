@@ -120,4 +120,6 @@ public enum ConversionsAVX2 {
 }
 
 /// `PixelLoops` compiled for AVX2 and FMA: the empty conformance instantiates every loop here.
-public enum PixelLoopsAVX2: PixelLoops {}
+public enum PixelLoopsAVX2: PixelLoops {
+  public typealias Accumulate = FusedMultiplyAccumulate
+}

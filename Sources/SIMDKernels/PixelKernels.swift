@@ -13,4 +13,6 @@ public enum PixelKernels {
 }
 
 /// `PixelLoops` compiled for the baseline CPU.
-enum PixelLoopsBaseline: PixelLoops {}
+enum PixelLoopsBaseline: PixelLoops {
+  typealias Accumulate = SeparateMultiplyAccumulate
+}

@@ -18,6 +18,10 @@ func gaussianKernel(size: Int, sigma: Float, into kernel: UnsafeMutablePointer<F
 /// torchvision's "reflect" padding, repeated for kernels wider than the image.
 @inline(__always)
 func reflected(_ i: Int, _ n: Int) -> Int {
+  // One reflection at most, without a division: every case but kernels wider than the image.
+  if i >= 0 && i < n { return i }
+  if i < 0 && -i < n { return -i }
+  if i >= n && i < 2 * n - 1 { return 2 * (n - 1) - i }
   guard n > 1 else { return 0 }
   let period = 2 * (n - 1)
   var j = i % period

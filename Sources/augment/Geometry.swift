@@ -48,8 +48,8 @@ func warp(
 }
 
 /// Buffers for `resizedCrop`, sized once for the largest box: the crop's resampling
-/// weights along each axis (tap-major: tap t of every output is contiguous), a padded row
-/// and the intermediate of the two passes.
+/// weights along each axis (tap-major: tap t of every output is contiguous) and the
+/// intermediate of the two passes.
 struct ResizeScratch {
   let columnFirst: UnsafeMutablePointer<Int32>
   let columnWeights: UnsafeMutablePointer<Float>
@@ -57,8 +57,6 @@ struct ResizeScratch {
   let rowWeights: UnsafeMutablePointer<Float>
   let columnTaps: Int
   let rowTaps: Int
-  /// One row of the box, then zeros for the taps that run past its end.
-  let padded: UnsafeMutablePointer<Float>
   /// height × output width: the horizontal pass of one plane.
   let rows: UnsafeMutablePointer<Float>
   /// The rows the taps of one output row read.
@@ -72,13 +70,12 @@ struct ResizeScratch {
     columnWeights = .allocate(capacity: outputWidth * columnTaps)
     rowFirst = .allocate(capacity: outputHeight)
     rowWeights = .allocate(capacity: outputHeight * rowTaps)
-    padded = .allocate(capacity: inputWidth + columnTaps)
     rows = .allocate(capacity: inputHeight * outputWidth)
     tapRows = .allocate(capacity: rowTaps)
   }
 
   func deallocate() {
-    for buffer in [columnWeights, rowWeights, padded, rows] { buffer.deallocate() }
+    for buffer in [columnWeights, rowWeights, rows] { buffer.deallocate() }
     columnFirst.deallocate()
     rowFirst.deallocate()
     tapRows.deallocate()
@@ -88,7 +85,8 @@ struct ResizeScratch {
 /// torchvision's `resized_crop` (with `antialias=True`) followed, when `flip`, by a
 /// horizontal flip: the box is cut out, then resampled to `outputHeight × outputWidth`
 /// by the triangle filter of `ResampleWeights`, whose support widens when shrinking. Taps
-/// never reach outside the box.
+/// never reach outside the box with a nonzero weight, but they read up to
+/// `ResizeScratch.columnTaps` values past the input's end, which must be readable.
 func resizedCrop(
   _ input: UnsafePointer<Float>, channels: Int, height: Int, width: Int, box: CropBox, flip: Bool,
   outputHeight: Int, outputWidth: Int, scratch: ResizeScratch, into output: UnsafeMutablePointer<Float>,
@@ -112,19 +110,12 @@ func resizedCrop(
       j -= 1
     }
   }
-  // Taps past the end of the box read zeros (their weights are 0 too).
-  let padded = scratch.padded
-  padded.advanced(by: box.width).update(repeating: 0, count: columnTaps)
   let plane = height * width
   let outputPlane = outputHeight * outputWidth
   for c in 0..<channels {
-    let source = input + c * plane + box.top * width + box.left
-    for y in 0..<box.height {
-      padded.update(from: source + y * width, count: box.width)
-      loops.gather(
-        padded, first: columnFirst, weights: columnWeights, taps: columnTaps, count: outputWidth,
-        into: scratch.rows + y * outputWidth)
-    }
+    loops.gather(
+      input + c * plane + box.top * width + box.left, inputStride: width, rows: box.height, first: columnFirst,
+      weights: columnWeights, taps: columnTaps, count: outputWidth, into: scratch.rows, outputStride: outputWidth)
     let target = output + c * outputPlane
     for y in 0..<outputHeight {
       let start = Int(scratch.rowFirst[y])

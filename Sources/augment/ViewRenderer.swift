@@ -54,11 +54,15 @@ final class ViewRenderer {
     loops = PixelKernels.loops(for: instructions)
     blurSize = recipe.blurKernelSize(height: outputHeight)
     elasticSize = recipe.elastic.map { 2 * Int((3 * $0.sigma).rounded(.up)) + 1 } ?? 1
-    source = .allocate(capacity: channels * height * width)
-    warped = .allocate(capacity: channels * height * width)
+    resize = ResizeScratch(inputHeight: height, inputWidth: width, outputHeight: outputHeight, outputWidth: outputWidth)
+    // The crop's taps read up to columnTaps values past the image (with weight 0): zeros.
+    let count = channels * height * width
+    source = .allocate(capacity: count + resize.columnTaps)
+    warped = .allocate(capacity: count + resize.columnTaps)
+    (source + count).initialize(repeating: 0, count: resize.columnTaps)
+    (warped + count).initialize(repeating: 0, count: resize.columnTaps)
     field = .allocate(capacity: 2 * height * width)
     view = .allocate(capacity: channels * outputHeight * outputWidth)
-    resize = ResizeScratch(inputHeight: height, inputWidth: width, outputHeight: outputHeight, outputWidth: outputWidth)
     blur = BlurScratch(
       height: max(height, outputHeight), width: max(width, outputWidth), maxSize: max(blurSize, elasticSize))
     // The output map v ↦ v · scale[c] + offset[c].

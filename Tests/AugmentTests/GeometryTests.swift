@@ -11,7 +11,9 @@ import Testing
     let scratch = ResizeScratch(inputHeight: height, inputWidth: width, outputHeight: size.0, outputWidth: size.1)
     defer { scratch.deallocate() }
     var output = [Float](repeating: -1, count: size.0 * size.1)
-    image.withUnsafeBufferPointer { input in
+    // Taps may read past the image with weight 0, as the renderer's buffers allow.
+    let padded = image + [Float](repeating: 0, count: scratch.columnTaps)
+    padded.withUnsafeBufferPointer { input in
       output.withUnsafeMutableBufferPointer {
         resizedCrop(
           input.baseAddress!, channels: 1, height: height, width: width, box: box, flip: flip, outputHeight: size.0,
