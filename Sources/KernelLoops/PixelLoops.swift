@@ -8,8 +8,6 @@
 public protocol PixelLoops {
   /// How the convolutions multiply and add: fused where the instruction set has FMA.
   associatedtype Accumulate: MultiplyAccumulate
-  /// target[i] = Float(source[i]).
-  static func widen(_ source: UnsafePointer<UInt8>, count: Int, into target: UnsafeMutablePointer<Float>)
   /// v ← clamp(a v + b, 0, 255): brightness (b = 0) and contrast (b = (1 − a) · mean).
   static func scaleAndShift(_ values: UnsafeMutablePointer<Float>, count: Int, scale a: Float, shift b: Float)
   /// The sum of `count` values.
@@ -26,12 +24,20 @@ public protocol PixelLoops {
   static func quantize(_ values: UnsafePointer<Float>, count: Int, into target: UnsafeMutablePointer<UInt8>)
   /// target[i] = values[i] · a + b.
   static func affine(_ values: UnsafePointer<Float>, count: Int, scale a: Float, shift b: Float, into target: UnsafeMutablePointer<Float>)
-  /// out[r, x] = Σ_t weights[t × count + x] · input[r, first[x] + t] for rows r, x < count,
-  /// t < taps, rows `inputStride` and `outputStride` apart: the horizontal pass of a
-  /// resampling, weights stored tap-major. Reads up to `taps` values past a row's taps.
+  /// out[p, r, x′] = Σ_t weights[t × count + x] · input[p, r, first[x] + t] for planes p,
+  /// rows r, x < count and t < taps, with x′ = x, or count − 1 − x when `reversed`: the
+  /// horizontal pass of a resampling (and a flip), weights stored tap-major. Rows are
+  /// `inputStride` and `outputStride` apart, planes `inputPlane` and `outputPlane`.
+  /// Reads up to `taps` values past a row's taps.
   static func gather(
-    _ input: UnsafePointer<Float>, inputStride: Int, rows: Int, first: UnsafePointer<Int32>, weights: UnsafePointer<Float>,
-    taps: Int, count: Int, into out: UnsafeMutablePointer<Float>, outputStride: Int)
+    _ input: UnsafePointer<Float>, inputStride: Int, inputPlane: Int, planes: Int, rows: Int,
+    first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int, reversed: Bool,
+    into out: UnsafeMutablePointer<Float>, outputStride: Int, outputPlane: Int)
+  /// `gather` from bytes, widened as they are read.
+  static func gather(
+    _ input: UnsafePointer<UInt8>, inputStride: Int, inputPlane: Int, planes: Int, rows: Int,
+    first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int, reversed: Bool,
+    into out: UnsafeMutablePointer<Float>, outputStride: Int, outputPlane: Int)
   /// out[x] = Σ_t weights[t] · rows[t][x] for x < count, t < taps: a vertical pass.
   static func combineRows(
     _ rows: UnsafePointer<UnsafePointer<Float>>, weights: UnsafePointer<Float>, taps: Int, count: Int,
@@ -45,15 +51,6 @@ public protocol PixelLoops {
 public let lumaWeights: (red: Float, green: Float, blue: Float) = (0.2989, 0.587, 0.114)
 
 extension PixelLoops {
-  @inlinable @inline(__always)
-  public static func widen(_ source: UnsafePointer<UInt8>, count: Int, into target: UnsafeMutablePointer<Float>) {
-    var i = 0
-    while i < count {
-      target[i] = Float(source[i])
-      i += 1
-    }
-  }
-
   @inlinable @inline(__always)
   public static func scaleAndShift(_ values: UnsafeMutablePointer<Float>, count: Int, scale a: Float, shift b: Float) {
     var i = 0
@@ -146,7 +143,14 @@ extension PixelLoops {
     // Adding 1.5 × 2²³ leaves the rounded value in the low bits of the sum, with the
     // hardware's rounding and no conversion that could trap, so the loop vectorises.
     let magic: Float = 12_582_912
+    let (low, high, offset) = (SIMD8<Float>(), SIMD8<Float>(repeating: 255), SIMD8<Float>(repeating: magic))
     var i = 0
+    while i + 8 <= count {
+      let clamped = maximum(minimum(load(values + i), high), low)
+      let bits = unsafeBitCast(clamped + offset, to: SIMD8<UInt32>.self)
+      UnsafeMutableRawPointer(target + i).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: bits), as: SIMD8<UInt8>.self)
+      i += 8
+    }
     while i < count {
       let sum = min(max(values[i], 0), 255) + magic
       target[i] = UInt8(truncatingIfNeeded: sum.bitPattern)
@@ -167,33 +171,63 @@ extension PixelLoops {
 
   @inlinable @inline(__always)
   public static func gather(
-    _ input: UnsafePointer<Float>, inputStride: Int, rows: Int, first: UnsafePointer<Int32>, weights: UnsafePointer<Float>,
-    taps: Int, count: Int, into out: UnsafeMutablePointer<Float>, outputStride: Int
+    _ input: UnsafePointer<Float>, inputStride: Int, inputPlane: Int, planes: Int, rows: Int,
+    first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int, reversed: Bool,
+    into out: UnsafeMutablePointer<Float>, outputStride: Int, outputPlane: Int
   ) {
-    if taps == 2 {
-      // Upsampling, the common case: each output column's taps and weights are loaded
-      // once for every row.
-      let second = weights + count
-      for x in 0..<count {
-        let (tap, w0, w1) = (input + Int(first[x]), weights[x], second[x])
-        var r = 0
-        while r < rows {
-          let row = tap + r * inputStride
-          out[r * outputStride + x] = w0 * row[0] + w1 * row[1]
-          r += 1
-        }
-      }
-      return
-    }
-    for r in 0..<rows {
-      let (row, target) = (input + r * inputStride, out + r * outputStride)
-      target.update(repeating: 0, count: count)
-      // One tap of every output at a time, so that the sums do not wait on one another.
-      for t in 0..<taps {
-        let (tapWeights, shifted) = (weights + t * count, row + t)
+    gatherRows(
+      input, inputStride: inputStride, inputPlane: inputPlane, planes: planes, rows: rows, first: first,
+      weights: weights, taps: taps, count: count, reversed: reversed, into: out, outputStride: outputStride,
+      outputPlane: outputPlane)
+  }
+
+  @inlinable @inline(__always)
+  public static func gather(
+    _ input: UnsafePointer<UInt8>, inputStride: Int, inputPlane: Int, planes: Int, rows: Int,
+    first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int, reversed: Bool,
+    into out: UnsafeMutablePointer<Float>, outputStride: Int, outputPlane: Int
+  ) {
+    gatherRows(
+      input, inputStride: inputStride, inputPlane: inputPlane, planes: planes, rows: rows, first: first,
+      weights: weights, taps: taps, count: count, reversed: reversed, into: out, outputStride: outputStride,
+      outputPlane: outputPlane)
+  }
+
+  @inlinable @inline(__always)
+  static func gatherRows<E: RowElement>(
+    _ input: UnsafePointer<E>, inputStride: Int, inputPlane: Int, planes: Int, rows: Int,
+    first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int, reversed: Bool,
+    into out: UnsafeMutablePointer<Float>, outputStride: Int, outputPlane: Int
+  ) {
+    for p in 0..<planes {
+      for r in 0..<rows {
+        let row = input + p * inputPlane + r * inputStride
+        let target = out + p * outputPlane + r * outputStride
         var x = 0
+        if taps == 2 {
+          // Upsampling, the common case: 8 outputs at a time from taps gathered into
+          // vectors, so that the arithmetic and the stores are vector operations.
+          while x + 8 <= count {
+            var (low, high) = (SIMD8<Float>(), SIMD8<Float>())
+            for k in 0..<8 {
+              let tap = row + Int(first[x + k])
+              low[k] = E.scalar(tap[0])
+              high[k] = E.scalar(tap[1])
+            }
+            let sum = Accumulate.accumulate(load(weights + x) * low, load(weights + count + x), high)
+            if reversed {
+              store(SIMD8(sum[7], sum[6], sum[5], sum[4], sum[3], sum[2], sum[1], sum[0]), target + count - 8 - x)
+            } else {
+              store(sum, target + x)
+            }
+            x += 8
+          }
+        }
         while x < count {
-          target[x] += tapWeights[x] * shifted[Int(first[x])]
+          let tap = row + Int(first[x])
+          var sum: Float = 0
+          for t in 0..<taps { sum += weights[t * count + x] * E.scalar(tap[t]) }
+          target[reversed ? count - 1 - x : x] = sum
           x += 1
         }
       }

@@ -156,7 +156,7 @@ struct Augment: ParsableCommand {
     var written = 0
 
     var views = RecordBatch(schema: outputSchema)
-    let step = augmenter.rowsPerFrame
+    let step = augmenter.rowsPerCall
     if epochs == 1 && !shuffle {
       var position = 0
       while let batch = try reader.next() {

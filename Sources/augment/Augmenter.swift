@@ -28,8 +28,11 @@ final class Augmenter {
     }
   }
 
-  /// Records per call of `augment` whose views fill one frame of the output.
-  var rowsPerFrame: Int { max(1, outputSchema.recordsPerFrame / views) }
+  /// Records per call of `augment`: their views fill at most one frame of the output, and
+  /// about 1 MiB, so that they are still in cache when written out.
+  var rowsPerCall: Int {
+    max(1, min(outputSchema.recordsPerFrame / views, (1 << 20) / (views * outputSchema.bytesPerRecord)))
+  }
 
   /// Replaces `batch`'s records with the views of `source`'s records `rows` (all when
   /// nil), in that order, each record's views next to each other. A record's position in
@@ -41,7 +44,11 @@ final class Augmenter {
     let rows = rows ?? ArraySlice(0..<source.count)
     let outputBytes = outputSchema.bytesPerRecord
     let size = rows.count * views * outputBytes
-    batch.removeAll()
+    // The payload keeps its bytes between calls of the same size: every byte is written below.
+    batch.ids.removeAll(keepingCapacity: true)
+    batch.labels.removeAll(keepingCapacity: true)
+    batch.views?.removeAll(keepingCapacity: true)
+    batch.splits?.removeAll(keepingCapacity: true)
     for row in rows {
       for view in 0..<views {
         batch.ids.append(source.ids[row])
@@ -50,9 +57,11 @@ final class Augmenter {
         if let splits = source.splits { batch.splits!.append(splits[row]) }
       }
     }
-    guard !rows.isEmpty else { return }
-    // Every byte is written below; growing is the only time the buffer is filled.
-    batch.payload.append(contentsOf: repeatElement(0, count: size))
+    guard !rows.isEmpty else {
+      batch.payload.removeAll()
+      return
+    }
+    if batch.payload.count != size { batch.payload = [UInt8](repeating: 0, count: size) }
     let inputBytes = inputSchema.bytesPerRecord
     let (height, width) = (inputSchema.dims[1], inputSchema.dims[2])
     let (views, seed, recipe, renderers) = (views, seed, recipe, renderers)

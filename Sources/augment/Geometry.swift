@@ -10,7 +10,7 @@ import Shared
 /// Input and output share the size: the affine step runs at the input's resolution and
 /// the crop that follows does the resizing, with antialiasing.
 func warp(
-  _ input: UnsafePointer<Float>, channels: Int, height: Int, width: Int, map: AffineMap,
+  _ input: UnsafePointer<UInt8>, channels: Int, height: Int, width: Int, map: AffineMap,
   displacement: UnsafePointer<Float>?, into output: UnsafeMutablePointer<Float>
 ) {
   let plane = height * width
@@ -41,45 +41,45 @@ func warp(
       for c in 0..<channels {
         let p = input + c * plane
         output[c * plane + y * width + x] =
-          w00 * p[y0 * width + x0] + w01 * p[y0 * width + x1] + w10 * p[y1 * width + x0] + w11 * p[y1 * width + x1]
+          w00 * Float(p[y0 * width + x0]) + w01 * Float(p[y0 * width + x1]) + w10 * Float(p[y1 * width + x0])
+          + w11 * Float(p[y1 * width + x1])
       }
     }
   }
 }
 
-/// Buffers for `resizedCrop`, sized once for the largest box: the crop's resampling
-/// weights along each axis (tap-major: tap t of every output is contiguous) and the
+/// What `resizedCrop` keeps between calls: the resampling weights along each axis (columns
+/// tap-major, so that tap t of every output is contiguous), and buffers for the
 /// intermediate of the two passes.
 struct ResizeScratch {
-  let columnFirst: UnsafeMutablePointer<Int32>
-  let columnWeights: UnsafeMutablePointer<Float>
-  let rowFirst: UnsafeMutablePointer<Int32>
-  let rowWeights: UnsafeMutablePointer<Float>
-  let columnTaps: Int
-  let rowTaps: Int
-  /// height × output width: the horizontal pass of one plane.
-  let rows: UnsafeMutablePointer<Float>
+  let columns: ResampleTable
+  let rows: ResampleTable
+  /// channels × height × output width: the horizontal pass.
+  let horizontal: UnsafeMutablePointer<Float>
   /// The rows the taps of one output row read.
   let tapRows: UnsafeMutablePointer<UnsafePointer<Float>>
 
-  init(inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int) {
-    // The widest support comes from the largest box, the whole image.
-    columnTaps = ResampleWeights.tapCount(outputSize: outputWidth, length: Double(inputWidth))
-    rowTaps = ResampleWeights.tapCount(outputSize: outputHeight, length: Double(inputHeight))
-    columnFirst = .allocate(capacity: outputWidth)
-    columnWeights = .allocate(capacity: outputWidth * columnTaps)
-    rowFirst = .allocate(capacity: outputHeight)
-    rowWeights = .allocate(capacity: outputHeight * rowTaps)
-    rows = .allocate(capacity: inputHeight * outputWidth)
-    tapRows = .allocate(capacity: rowTaps)
+  /// Taps the horizontal pass may read past a row: the input must have this many
+  /// readable values after its end.
+  var columnTaps: Int { columns.taps }
+
+  init(channels: Int, inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int) {
+    columns = ResampleTable(largestInput: inputWidth, outputSize: outputWidth, tapMajor: true)
+    rows = ResampleTable(largestInput: inputHeight, outputSize: outputHeight, tapMajor: false)
+    horizontal = .allocate(capacity: channels * inputHeight * outputWidth)
+    tapRows = .allocate(capacity: rows.taps)
   }
 
   func deallocate() {
-    for buffer in [columnWeights, rowWeights, rows] { buffer.deallocate() }
-    columnFirst.deallocate()
-    rowFirst.deallocate()
+    horizontal.deallocate()
     tapRows.deallocate()
   }
+}
+
+/// The image `resizedCrop` reads: the input's bytes, or floats from the affine step.
+enum CropSource {
+  case bytes(UnsafePointer<UInt8>)
+  case floats(UnsafePointer<Float>)
 }
 
 /// torchvision's `resized_crop` (with `antialias=True`) followed, when `flip`, by a
@@ -88,41 +88,37 @@ struct ResizeScratch {
 /// never reach outside the box with a nonzero weight, but they read up to
 /// `ResizeScratch.columnTaps` values past the input's end, which must be readable.
 func resizedCrop(
-  _ input: UnsafePointer<Float>, channels: Int, height: Int, width: Int, box: CropBox, flip: Bool,
+  _ input: CropSource, channels: Int, height: Int, width: Int, box: CropBox, flip: Bool,
   outputHeight: Int, outputWidth: Int, scratch: ResizeScratch, into output: UnsafeMutablePointer<Float>,
   _ loops: any PixelLoops.Type
 ) {
-  let (columnFirst, columnWeights) = (scratch.columnFirst, scratch.columnWeights)
-  // Upsampling uses 2 of the taps allowed for: loop over those only.
-  let columnTaps = ResampleWeights.fill(
-    inputSize: box.width, outputSize: outputWidth, start: 0, length: Double(box.width), taps: scratch.columnTaps,
-    first: columnFirst, weights: columnWeights, outputStride: 1, tapStride: outputWidth)
-  let rowTaps = ResampleWeights.fill(
-    inputSize: box.height, outputSize: outputHeight, start: 0, length: Double(box.height), taps: scratch.rowTaps,
-    first: scratch.rowFirst, weights: scratch.rowWeights)
-  if flip {
-    // Output column x takes the taps of column outputWidth − 1 − x.
-    var (i, j) = (0, outputWidth - 1)
-    while i < j {
-      swap(&columnFirst[i], &columnFirst[j])
-      for t in 0..<columnTaps { swap(&columnWeights[t * outputWidth + i], &columnWeights[t * outputWidth + j]) }
-      i += 1
-      j -= 1
-    }
-  }
+  // Upsampling uses 2 of the taps allowed for: the loops run over those only.
+  let columns = scratch.columns.weights(from: box.width)
+  let rows = scratch.rows.weights(from: box.height)
   let plane = height * width
   let outputPlane = outputHeight * outputWidth
-  for c in 0..<channels {
+  let offset = box.top * width + box.left
+  switch input {
+  case let .bytes(pixels):
     loops.gather(
-      input + c * plane + box.top * width + box.left, inputStride: width, rows: box.height, first: columnFirst,
-      weights: columnWeights, taps: columnTaps, count: outputWidth, into: scratch.rows, outputStride: outputWidth)
+      pixels + offset, inputStride: width, inputPlane: plane, planes: channels, rows: box.height, first: columns.first,
+      weights: columns.weights, taps: columns.used, count: outputWidth, reversed: flip, into: scratch.horizontal,
+      outputStride: outputWidth, outputPlane: height * outputWidth)
+  case let .floats(values):
+    loops.gather(
+      values + offset, inputStride: width, inputPlane: plane, planes: channels, rows: box.height, first: columns.first,
+      weights: columns.weights, taps: columns.used, count: outputWidth, reversed: flip, into: scratch.horizontal,
+      outputStride: outputWidth, outputPlane: height * outputWidth)
+  }
+  for c in 0..<channels {
+    let horizontal = scratch.horizontal + c * height * outputWidth
     let target = output + c * outputPlane
     for y in 0..<outputHeight {
-      let start = Int(scratch.rowFirst[y])
-      let count = min(rowTaps, box.height - start)
-      for t in 0..<count { scratch.tapRows[t] = UnsafePointer(scratch.rows + (start + t) * outputWidth) }
+      let start = Int(rows.first[y])
+      let count = min(rows.used, box.height - start)
+      for t in 0..<count { scratch.tapRows[t] = UnsafePointer(horizontal + (start + t) * outputWidth) }
       loops.combineRows(
-        scratch.tapRows, weights: scratch.rowWeights + y * scratch.rowTaps, taps: count, count: outputWidth,
+        scratch.tapRows, weights: rows.weights + y * scratch.rows.taps, taps: count, count: outputWidth,
         into: target + y * outputWidth)
     }
   }

@@ -27,8 +27,8 @@ final class ViewRenderer {
   let blurSize: Int
   let elasticSize: Int
 
-  /// The loaded image, C × height × width.
-  private let source: UnsafeMutablePointer<Float>
+  /// The loaded image, C × height × width bytes.
+  private let source: UnsafeMutablePointer<UInt8>
   /// After the affine step, C × height × width.
   private let warped: UnsafeMutablePointer<Float>
   /// The elastic displacements, 2 × height × width.
@@ -54,12 +54,13 @@ final class ViewRenderer {
     loops = PixelKernels.loops(for: instructions)
     blurSize = recipe.blurKernelSize(height: outputHeight)
     elasticSize = recipe.elastic.map { 2 * Int((3 * $0.sigma).rounded(.up)) + 1 } ?? 1
-    resize = ResizeScratch(inputHeight: height, inputWidth: width, outputHeight: outputHeight, outputWidth: outputWidth)
+    resize = ResizeScratch(channels: channels, inputHeight: height, inputWidth: width, outputHeight: outputHeight, outputWidth: outputWidth)
     // The crop's taps read up to columnTaps values past the image (with weight 0): zeros.
     let count = channels * height * width
     source = .allocate(capacity: count + resize.columnTaps)
     warped = .allocate(capacity: count + resize.columnTaps)
     (source + count).initialize(repeating: 0, count: resize.columnTaps)
+    source.initialize(repeating: 0, count: count)
     (warped + count).initialize(repeating: 0, count: resize.columnTaps)
     field = .allocate(capacity: 2 * height * width)
     view = .allocate(capacity: channels * outputHeight * outputWidth)
@@ -79,7 +80,8 @@ final class ViewRenderer {
   }
 
   deinit {
-    for buffer in [source, warped, field, view, scale, offset] { buffer.deallocate() }
+    for buffer in [warped, field, view, scale, offset] { buffer.deallocate() }
+    source.deallocate()
     resize.deallocate()
     blur.deallocate()
   }
@@ -89,13 +91,14 @@ final class ViewRenderer {
 
   /// Takes the image the next views are made from: `channels × height × width` u8.
   func load(_ pixels: UnsafePointer<UInt8>) {
-    loops.widen(pixels, count: channels * height * width, into: source)
+    // A copy, so that the crop may read past the image's end (with weight 0).
+    source.update(from: pixels, count: channels * height * width)
   }
 
   /// Makes the view `plan` describes from the loaded image and writes it to `output`
   /// (`outputBytes` bytes).
   func render(_ plan: ViewPlan, into output: UnsafeMutableRawPointer) {
-    var image = UnsafePointer(source)
+    var image = CropSource.bytes(source)
     if plan.affine != nil || plan.elasticSeed != nil {
       var displacement: UnsafePointer<Float>?
       if let seed = plan.elasticSeed, let elastic = recipe.elastic {
@@ -106,7 +109,7 @@ final class ViewRenderer {
       warp(
         source, channels: channels, height: height, width: width, map: plan.affine ?? identity,
         displacement: displacement, into: warped)
-      image = UnsafePointer(warped)
+      image = .floats(warped)
     }
     resizedCrop(
       image, channels: channels, height: height, width: width, box: plan.crop, flip: plan.flip,

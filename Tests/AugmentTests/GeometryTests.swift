@@ -1,5 +1,6 @@
 import KernelLoops
 import SIMDKernels
+import Shared
 import Testing
 
 @testable import augment
@@ -8,7 +9,7 @@ import Testing
 @Suite struct GeometryTests {
   /// Runs `resizedCrop` on a one-channel image.
   func crop(_ image: [Float], height: Int, width: Int, box: CropBox, flip: Bool = false, to size: (Int, Int)) -> [Float] {
-    let scratch = ResizeScratch(inputHeight: height, inputWidth: width, outputHeight: size.0, outputWidth: size.1)
+    let scratch = ResizeScratch(channels: 1, inputHeight: height, inputWidth: width, outputHeight: size.0, outputWidth: size.1)
     defer { scratch.deallocate() }
     var output = [Float](repeating: -1, count: size.0 * size.1)
     // Taps may read past the image with weight 0, as the renderer's buffers allow.
@@ -16,7 +17,7 @@ import Testing
     padded.withUnsafeBufferPointer { input in
       output.withUnsafeMutableBufferPointer {
         resizedCrop(
-          input.baseAddress!, channels: 1, height: height, width: width, box: box, flip: flip, outputHeight: size.0,
+          .floats(input.baseAddress!), channels: 1, height: height, width: width, box: box, flip: flip, outputHeight: size.0,
           outputWidth: size.1, scratch: scratch, into: $0.baseAddress!, PixelKernels.loops())
       }
     }
@@ -59,7 +60,7 @@ import Testing
     #expect(crop(image, height: 5, width: 6, box: CropBox(top: 0, left: 0, height: 5, width: 6), to: (5, 6)) == image)
   }
 
-  func warped(_ image: [Float], side: Int, _ map: AffineMap) -> [Float] {
+  func warped(_ image: [UInt8], side: Int, _ map: AffineMap) -> [Float] {
     var output = [Float](repeating: -1, count: image.count)
     image.withUnsafeBufferPointer { input in
       output.withUnsafeMutableBufferPointer {
@@ -72,7 +73,7 @@ import Testing
   /// A quarter turn counter-clockwise takes the top-right pixel to the top-left; a shift
   /// by one pixel right leaves a black first column.
   @Test func affineRotatesAndShifts() {
-    let image: [Float] = [
+    let image: [UInt8] = [
       1, 2, 3,
       4, 5, 6,
       7, 8, 9,
@@ -85,5 +86,28 @@ import Testing
     // halfway between the centres of columns 0 and 1.
     let zoomed = warped(image, side: 3, AffineMap(degrees: 0, dx: 0, dy: 0, scale: 2, shear: 0, height: 3, width: 3))
     #expect(abs(zoomed[4] - 5) < 1e-4 && abs(zoomed[3] - 4.5) < 1e-4, "\(zoomed)")
+  }
+
+  /// The tables give ResampleWeights' weights, cached per size or (for large tables)
+  /// computed again each time, in either layout.
+  @Test func resampleTablesMatchResampleWeights() {
+    for (largest, output) in [(30, 28), (1000, 600)] {
+      for tapMajor in [true, false] {
+        let table = ResampleTable(largestInput: largest, outputSize: output, tapMajor: tapMajor)
+        for size in [1, 7, largest / 2, largest, 7] {
+          let reference = ResampleWeights(inputSize: size, outputSize: output)
+          let (first, weights, used) = table.weights(from: size)
+          for i in 0..<output {
+            #expect(first[i] == reference.first[i])
+            for t in 0..<used {
+              let value = weights[tapMajor ? t * output + i : i * table.taps + t]
+              #expect(value == reference.weights[i * reference.taps + t])
+            }
+            // Taps beyond `used` carry no weight.
+            for t in used..<reference.taps { #expect(reference.weights[i * reference.taps + t] == 0) }
+          }
+        }
+      }
+    }
   }
 }

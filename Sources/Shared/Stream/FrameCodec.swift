@@ -66,8 +66,14 @@ enum FrameCodec {
 
   /// Appends a B frame holding `batch` (count ≥ 1) to `frame`.
   static func appendBatchFrame(_ frame: inout [UInt8], _ batch: RecordBatch, schema: StreamSchema) {
+    appendBatchFrameBeforePayload(&frame, batch, schema: schema)
+    frame.appendColumn(batch.payload)
+  }
+
+  /// Appends all of a B frame up to its payload column, which the writer then sends from
+  /// the batch itself, saving a copy of the largest column.
+  static func appendBatchFrameBeforePayload(_ frame: inout [UInt8], _ batch: RecordBatch, schema: StreamSchema) {
     let bodyLength = schema.paddedColumnSizes(count: batch.count)
-    frame.reserveCapacity(frame.count + StreamFormat.frameHeaderSize + bodyLength)
     beginFrame(&frame, kind: .batch, bodyLength: bodyLength)
     frame.appendLittleEndian(UInt32(batch.count))
     frame.padToAlignment()
@@ -77,6 +83,5 @@ enum FrameCodec {
     if let splits = batch.splits { frame.appendColumn(splits) }
     if let clusters = batch.clusters { frame.appendColumn(clusters) }
     if let probabilities = batch.probabilities { frame.appendColumn(probabilities) }
-    frame.appendColumn(batch.payload)
   }
 }

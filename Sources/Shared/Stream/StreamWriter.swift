@@ -86,17 +86,24 @@ public final class StreamWriter {
   private func send(_ batch: RecordBatch) throws {
     guard batch.count > 0 else { return }
     try writeHeader()
-    frame.removeAll(keepingCapacity: true)
-    FrameCodec.appendBatchFrame(&frame, batch, schema: schema)
     #if UNSUP_INTERNAL_CHECKS
-    let check = try StreamReader(MemoryInput(FrameCodec.headerFrame(schema) + frame))
+    var whole: [UInt8] = []
+    FrameCodec.appendBatchFrame(&whole, batch, schema: schema)
+    let check = try StreamReader(MemoryInput(FrameCodec.headerFrame(schema) + whole))
     var again: [UInt8] = []
     if let readBack = try check.next() { FrameCodec.appendBatchFrame(&again, readBack, schema: schema) }
     let extra = try check.next()
-    precondition(again == frame && extra == nil, "a written frame does not read back")
+    precondition(again == whole && extra == nil, "a written frame does not read back")
     #endif
+    frame.removeAll(keepingCapacity: true)
+    FrameCodec.appendBatchFrameBeforePayload(&frame, batch, schema: schema)
     try output.write(frame)
+    try batch.payload.withUnsafeBytes { try output.write($0) }
+    let padding = StreamFormat.padded(batch.payload.count) - batch.payload.count
+    if padding > 0 { try StreamWriter.zeros.withUnsafeBytes { try output.write(UnsafeRawBufferPointer(rebasing: $0[..<padding])) } }
   }
+
+  private static let zeros = [UInt8](repeating: 0, count: StreamFormat.alignment)
 }
 
 extension RecordBatch {
