@@ -29,6 +29,11 @@ public protocol PixelLoops {
   /// horizontal pass of a resampling (and a flip), weights stored tap-major. Rows are
   /// `inputStride` and `outputStride` apart, planes `inputPlane` and `outputPlane`.
   /// Reads up to `taps` values past a row's taps.
+  /// A box of `planes` planes, `rows` × `columns` of bytes read `inputStride` and
+  /// `inputPlane` apart, widened to contiguous floats.
+  static func widen(
+    _ input: UnsafePointer<UInt8>, inputStride: Int, inputPlane: Int, planes: Int, rows: Int, columns: Int,
+    into out: UnsafeMutablePointer<Float>)
   static func gather(
     _ input: UnsafePointer<Float>, inputStride: Int, inputPlane: Int, planes: Int, rows: Int,
     first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int, reversed: Bool,
@@ -38,19 +43,47 @@ public protocol PixelLoops {
     _ input: UnsafePointer<UInt8>, inputStride: Int, inputPlane: Int, planes: Int, rows: Int,
     first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int, reversed: Bool,
     into out: UnsafeMutablePointer<Float>, outputStride: Int, outputPlane: Int)
-  /// out[x] = Σ_t weights[t] · rows[t][x] for x < count, t < taps: a vertical pass.
-  static func combineRows(
-    _ rows: UnsafePointer<UnsafePointer<Float>>, weights: UnsafePointer<Float>, taps: Int, count: Int,
-    into out: UnsafeMutablePointer<Float>)
-  /// out[x] = Σ_t kernel[t] · input[x + t] for x < count: a horizontal convolution.
-  static func convolve(
-    _ input: UnsafePointer<Float>, kernel: UnsafePointer<Float>, taps: Int, count: Int, into out: UnsafeMutablePointer<Float>)
+  /// The vertical pass of a resampling, over `planes` planes of `inputRows` × `width`:
+  /// out[p, y, x] = Σ_t weights[y × weightStride + t] · input[p, first[y] + t, x] for
+  /// y < outputRows and t < min(taps, inputRows − first[y]).
+  static func resampleColumns(
+    _ input: UnsafePointer<Float>, inputRows: Int, width: Int, planes: Int, first: UnsafePointer<Int32>,
+    weights: UnsafePointer<Float>, weightStride: Int, taps: Int, outputRows: Int, into out: UnsafeMutablePointer<Float>)
+  /// Blurs `planes` planes of height × width in place with the separable `kernel` of
+  /// `taps` = 2r + 1 weights, edges reflected (torchvision's padding). `padded` holds
+  /// width + 2r floats and `rows` (height + 2r) × width.
+  static func blur(
+    _ values: UnsafeMutablePointer<Float>, planes: Int, height: Int, width: Int, kernel: UnsafePointer<Float>, taps: Int,
+    padded: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>)
 }
 
 /// Luma weights of torchvision's `rgb_to_grayscale` (ITU-R 601-2, four digits).
 public let lumaWeights: (red: Float, green: Float, blue: Float) = (0.2989, 0.587, 0.114)
 
 extension PixelLoops {
+  @inlinable @inline(__always)
+  public static func widen(
+    _ input: UnsafePointer<UInt8>, inputStride: Int, inputPlane: Int, planes: Int, rows: Int, columns: Int,
+    into out: UnsafeMutablePointer<Float>
+  ) {
+    var target = out
+    for p in 0..<planes {
+      for r in 0..<rows {
+        let row = input + p * inputPlane + r * inputStride
+        var x = 0
+        while x + 8 <= columns {
+          store(UInt8.vector(row + x, as: SIMD8<Float>.self), target + x)
+          x += 8
+        }
+        while x < columns {
+          target[x] = Float(row[x])
+          x += 1
+        }
+        target += columns
+      }
+    }
+  }
+
   @inlinable @inline(__always)
   public static func scaleAndShift(_ values: UnsafeMutablePointer<Float>, count: Int, scale a: Float, shift b: Float) {
     var i = 0
@@ -235,52 +268,66 @@ extension PixelLoops {
   }
 
   @inlinable @inline(__always)
-  public static func combineRows(
-    _ rows: UnsafePointer<UnsafePointer<Float>>, weights: UnsafePointer<Float>, taps: Int, count: Int,
-    into out: UnsafeMutablePointer<Float>
+  public static func resampleColumns(
+    _ input: UnsafePointer<Float>, inputRows: Int, width: Int, planes: Int, first: UnsafePointer<Int32>,
+    weights: UnsafePointer<Float>, weightStride: Int, taps: Int, outputRows: Int, into out: UnsafeMutablePointer<Float>
   ) {
-    // 32 columns at a time in four sums, so that the multiply-adds of one sum need not
-    // wait on one another; then 8 at a time; then one.
-    var x = 0
-    while x + 32 <= count {
-      var (s0, s1, s2, s3) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-      for t in 0..<taps {
-        let (w, row) = (SIMD8<Float>(repeating: weights[t]), rows[t] + x)
-        s0 = Accumulate.accumulate(s0, w, load(row))
-        s1 = Accumulate.accumulate(s1, w, load(row + 8))
-        s2 = Accumulate.accumulate(s2, w, load(row + 16))
-        s3 = Accumulate.accumulate(s3, w, load(row + 24))
+    for p in 0..<planes {
+      let (plane, target) = (input + p * inputRows * width, out + p * outputRows * width)
+      for y in 0..<outputRows {
+        let start = Int(first[y])
+        combine(
+          plane + start * width, stride: width, weights: weights + y * weightStride, taps: min(taps, inputRows - start),
+          count: width, into: target + y * width)
       }
-      store(s0, out + x)
-      store(s1, out + x + 8)
-      store(s2, out + x + 16)
-      store(s3, out + x + 24)
-      x += 32
-    }
-    while x + 8 <= count {
-      var sum = SIMD8<Float>()
-      for t in 0..<taps { sum = Accumulate.accumulate(sum, SIMD8(repeating: weights[t]), load(rows[t] + x)) }
-      store(sum, out + x)
-      x += 8
-    }
-    while x < count {
-      var sum: Float = 0
-      for t in 0..<taps { sum += weights[t] * rows[t][x] }
-      out[x] = sum
-      x += 1
     }
   }
 
   @inlinable @inline(__always)
-  public static func convolve(
-    _ input: UnsafePointer<Float>, kernel: UnsafePointer<Float>, taps: Int, count: Int, into out: UnsafeMutablePointer<Float>
+  public static func blur(
+    _ values: UnsafeMutablePointer<Float>, planes: Int, height: Int, width: Int, kernel: UnsafePointer<Float>, taps: Int,
+    padded: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>
   ) {
-    // As combineRows: four sums of 8 at a time, then one, then single values.
+    let radius = taps / 2
+    for p in 0..<planes {
+      let plane = values + p * height * width
+      // Horizontal, into rows r…r + height − 1 of `rows`: each row padded by reflection,
+      // then a sum of shifted copies, so that the taps are contiguous.
+      for y in 0..<height {
+        let row = plane + y * width
+        (padded + radius).update(from: row, count: width)
+        for i in 0..<radius {
+          padded[i] = row[reflectedIndex(i - radius, width)]
+          padded[radius + width + i] = row[reflectedIndex(width + i, width)]
+        }
+        // The shifts of `padded` are rows one float apart.
+        combine(padded, stride: 1, weights: kernel, taps: taps, count: width, into: rows + (radius + y) * width)
+      }
+      // Reflected rows above and below, then vertical, back into the plane.
+      for i in 0..<radius {
+        (rows + (radius - 1 - i) * width).update(from: rows + (radius + reflectedIndex(-1 - i, height)) * width, count: width)
+        (rows + (radius + height + i) * width).update(
+          from: rows + (radius + reflectedIndex(height + i, height)) * width, count: width)
+      }
+      for y in 0..<height {
+        combine(rows + y * width, stride: width, weights: kernel, taps: taps, count: width, into: plane + y * width)
+      }
+    }
+  }
+
+  /// out[x] = Σ_t weights[t] · input[t × stride + x] for x < count, t < taps: 32 values at a
+  /// time in four sums, so that the multiply-adds of one sum need not wait on one another;
+  /// then 8 at a time; then one.
+  @inlinable @inline(__always)
+  static func combine(
+    _ input: UnsafePointer<Float>, stride: Int, weights: UnsafePointer<Float>, taps: Int, count: Int,
+    into out: UnsafeMutablePointer<Float>
+  ) {
     var x = 0
     while x + 32 <= count {
       var (s0, s1, s2, s3) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
       for t in 0..<taps {
-        let (w, row) = (SIMD8<Float>(repeating: kernel[t]), input + x + t)
+        let (w, row) = (SIMD8<Float>(repeating: weights[t]), input + t * stride + x)
         s0 = Accumulate.accumulate(s0, w, load(row))
         s1 = Accumulate.accumulate(s1, w, load(row + 8))
         s2 = Accumulate.accumulate(s2, w, load(row + 16))
@@ -294,18 +341,32 @@ extension PixelLoops {
     }
     while x + 8 <= count {
       var sum = SIMD8<Float>()
-      for t in 0..<taps { sum = Accumulate.accumulate(sum, SIMD8(repeating: kernel[t]), load(input + x + t)) }
+      for t in 0..<taps { sum = Accumulate.accumulate(sum, SIMD8(repeating: weights[t]), load(input + t * stride + x)) }
       store(sum, out + x)
       x += 8
     }
     while x < count {
       var sum: Float = 0
-      for t in 0..<taps { sum += kernel[t] * input[x + t] }
+      for t in 0..<taps { sum += weights[t] * input[t * stride + x] }
       out[x] = sum
       x += 1
     }
   }
+}
 
+/// The index `i` reflected into 0..<n without repeating the edge (…, 2, 1, 0, 1, 2, …),
+/// torchvision's "reflect" padding, repeated for kernels wider than the image.
+@inlinable @inline(__always)
+public func reflectedIndex(_ i: Int, _ n: Int) -> Int {
+  // One reflection at most, without a division: every case but kernels wider than the image.
+  if i >= 0 && i < n { return i }
+  if i < 0 && -i < n { return -i }
+  if i >= n && i < 2 * n - 1 { return 2 * (n - 1) - i }
+  guard n > 1 else { return 0 }
+  let period = 2 * (n - 1)
+  var j = i % period
+  if j < 0 { j += period }
+  return j < n ? j : period - j
 }
 
 @inlinable @inline(__always)

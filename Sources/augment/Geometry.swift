@@ -56,8 +56,8 @@ struct ResizeScratch {
   let rows: ResampleTable
   /// channels × height × output width: the horizontal pass.
   let horizontal: UnsafeMutablePointer<Float>
-  /// The rows the taps of one output row read.
-  let tapRows: UnsafeMutablePointer<UnsafePointer<Float>>
+  /// The box of a u8 image as floats, then zeros for the taps that run past its end.
+  let box: UnsafeMutablePointer<Float>
 
   /// Taps the horizontal pass may read past a row: the input must have this many
   /// readable values after its end.
@@ -67,12 +67,12 @@ struct ResizeScratch {
     columns = ResampleTable(largestInput: inputWidth, outputSize: outputWidth, tapMajor: true)
     rows = ResampleTable(largestInput: inputHeight, outputSize: outputHeight, tapMajor: false)
     horizontal = .allocate(capacity: channels * inputHeight * outputWidth)
-    tapRows = .allocate(capacity: rows.taps)
+    box = .allocate(capacity: channels * inputHeight * inputWidth + columns.taps)
   }
 
   func deallocate() {
     horizontal.deallocate()
-    tapRows.deallocate()
+    box.deallocate()
   }
 }
 
@@ -80,6 +80,11 @@ struct ResizeScratch {
 enum CropSource {
   case bytes(UnsafePointer<UInt8>)
   case floats(UnsafePointer<Float>)
+
+  var isBytes: Bool {
+    if case .bytes = self { return true }
+    return false
+  }
 }
 
 /// torchvision's `resized_crop` (with `antialias=True`) followed, when `flip`, by a
@@ -96,30 +101,24 @@ func resizedCrop(
   let columns = scratch.columns.weights(from: box.width)
   let rows = scratch.rows.weights(from: box.height)
   let plane = height * width
-  let outputPlane = outputHeight * outputWidth
   let offset = box.top * width + box.left
-  switch input {
-  case let .bytes(pixels):
-    loops.gather(
-      pixels + offset, inputStride: width, inputPlane: plane, planes: channels, rows: box.height, first: columns.first,
-      weights: columns.weights, taps: columns.used, count: outputWidth, reversed: flip, into: scratch.horizontal,
-      outputStride: outputWidth, outputPlane: height * outputWidth)
-  case let .floats(values):
-    loops.gather(
-      values + offset, inputStride: width, inputPlane: plane, planes: channels, rows: box.height, first: columns.first,
-      weights: columns.weights, taps: columns.used, count: outputWidth, reversed: flip, into: scratch.horizontal,
-      outputStride: outputWidth, outputPlane: height * outputWidth)
+  var source = input
+  if case let .bytes(pixels) = input {
+    // Widened first: the gather then reads floats, one instruction per tap.
+    let count = channels * box.height * box.width
+    loops.widen(
+      pixels + offset, inputStride: width, inputPlane: plane, planes: channels, rows: box.height, columns: box.width,
+      into: scratch.box)
+    (scratch.box + count).update(repeating: 0, count: scratch.columnTaps)
+    source = .floats(scratch.box)
   }
-  for c in 0..<channels {
-    let horizontal = scratch.horizontal + c * height * outputWidth
-    let target = output + c * outputPlane
-    for y in 0..<outputHeight {
-      let start = Int(rows.first[y])
-      let count = min(rows.used, box.height - start)
-      for t in 0..<count { scratch.tapRows[t] = UnsafePointer(horizontal + (start + t) * outputWidth) }
-      loops.combineRows(
-        scratch.tapRows, weights: rows.weights + y * scratch.rows.taps, taps: count, count: outputWidth,
-        into: target + y * outputWidth)
-    }
-  }
+  guard case let .floats(values) = source else { return }
+  let (start, stride, planeStride) = input.isBytes ? (0, box.width, box.height * box.width) : (offset, width, plane)
+  loops.gather(
+    values + start, inputStride: stride, inputPlane: planeStride, planes: channels, rows: box.height, first: columns.first,
+    weights: columns.weights, taps: columns.used, count: outputWidth, reversed: flip, into: scratch.horizontal,
+    outputStride: outputWidth, outputPlane: box.height * outputWidth)
+  loops.resampleColumns(
+    scratch.horizontal, inputRows: box.height, width: outputWidth, planes: channels, first: rows.first,
+    weights: rows.weights, weightStride: scratch.rows.taps, taps: rows.used, outputRows: outputHeight, into: output)
 }

@@ -210,10 +210,16 @@ public final class FileOutput: ByteOutput {
   public let name: String
   let descriptor: Int32
 
-  /// Standard output.
+  /// Standard output. When it is a pipe, its buffer is enlarged to 1 MiB (where the system
+  /// allows): with the default 64 KiB, a tool writing tens of MB/s waits on its reader at
+  /// every few frames.
   public init(standardOutput: Void) {
     name = "<stdout>"
     descriptor = 1
+    var status = stat()
+    if fstat(1, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO {
+      _ = fcntl(1, 1031 /* F_SETPIPE_SZ */, Int32(1 << 20))
+    }
   }
 
   init(descriptor: Int32, name: String) {
