@@ -176,13 +176,15 @@ extension PixelLoops {
     // Adding 1.5 × 2²³ leaves the rounded value in the low bits of the sum, with the
     // hardware's rounding and no conversion that could trap, so the loop vectorises.
     let magic: Float = 12_582_912
-    let (low, high, offset) = (SIMD8<Float>(), SIMD8<Float>(repeating: 255), SIMD8<Float>(repeating: magic))
+    let (low, high, offset) = (SIMD16<Float>(), SIMD16<Float>(repeating: 255), SIMD16<Float>(repeating: magic))
     var i = 0
-    while i + 8 <= count {
-      let clamped = maximum(minimum(load(values + i), high), low)
-      let bits = unsafeBitCast(clamped + offset, to: SIMD8<UInt32>.self)
-      UnsafeMutableRawPointer(target + i).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: bits), as: SIMD8<UInt8>.self)
-      i += 8
+    while i + 16 <= count {
+      var v = UnsafeRawPointer(values + i).loadUnaligned(as: SIMD16<Float>.self)
+      v = v.replacing(with: high, where: v .> high)
+      v = v.replacing(with: low, where: v .< low)
+      let bits = unsafeBitCast(v + offset, to: SIMD16<UInt32>.self)
+      UnsafeMutableRawPointer(target + i).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: bits), as: SIMD16<UInt8>.self)
+      i += 16
     }
     while i < count {
       let sum = min(max(values[i], 0), 255) + magic

@@ -1,5 +1,5 @@
 /// A closed range [lower, upper] a parameter is drawn from uniformly.
-struct UniformRange: Equatable, Sendable, CustomStringConvertible {
+struct UniformRange: Equatable, Sendable {
   var lower: Double
   var upper: Double
 
@@ -7,13 +7,11 @@ struct UniformRange: Equatable, Sendable, CustomStringConvertible {
     self.lower = lower
     self.upper = upper
   }
-
-  var description: String { "\(formatted(lower)),\(formatted(upper))" }
 }
 
 /// A probability per view: view v uses `values[v % values.count]`, so one value applies to
 /// every view and two give BYOL's asymmetric pair.
-struct PerView: Equatable, Sendable, CustomStringConvertible {
+struct PerView: Equatable, Sendable {
   var values: [Double]
 
   init(_ values: Double...) {
@@ -27,8 +25,6 @@ struct PerView: Equatable, Sendable, CustomStringConvertible {
   subscript(view: Int) -> Double { values[view % values.count] }
 
   var isNever: Bool { values.allSatisfy { $0 == 0 } }
-
-  var description: String { values.map(formatted).joined(separator: ",") }
 }
 
 /// How views are drawn: each op in the order it runs, with the ranges of its random

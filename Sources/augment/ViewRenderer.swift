@@ -86,9 +86,6 @@ final class ViewRenderer {
     blur.deallocate()
   }
 
-  /// Bytes of one rendered view.
-  var outputBytes: Int { channels * outputHeight * outputWidth * encoding.elementType.size }
-
   /// Takes the image the next views are made from: `channels × height × width` u8.
   func load(_ pixels: UnsafePointer<UInt8>) {
     // A copy, so that the crop may read past the image's end (with weight 0).
@@ -96,7 +93,7 @@ final class ViewRenderer {
   }
 
   /// Makes the view `plan` describes from the loaded image and writes it to `output`
-  /// (`outputBytes` bytes).
+  /// (channels × outputHeight × outputWidth values of the encoding's type).
   func render(_ plan: ViewPlan, into output: UnsafeMutableRawPointer) {
     var image = CropSource.bytes(source)
     if plan.affine != nil || plan.elasticSeed != nil {
