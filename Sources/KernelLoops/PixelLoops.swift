@@ -8,18 +8,13 @@
 public protocol PixelLoops {
   /// How the convolutions multiply and add: fused where the instruction set has FMA.
   associatedtype Accumulate: MultiplyAccumulate
-  /// v ← clamp(a v + b, 0, 255): brightness (b = 0) and contrast (b = (1 − a) · mean).
-  static func scaleAndShift(_ values: UnsafeMutablePointer<Float>, count: Int, scale a: Float, shift b: Float)
-  /// The sum of `count` values.
-  static func sum(_ values: UnsafePointer<Float>, count: Int) -> Float
-  /// RGB planes: each pixel blended with its own grey level, v ← clamp(f v + (1 − f) grey).
-  static func saturate(_ values: UnsafeMutablePointer<Float>, plane: Int, factor: Float)
-  /// RGB planes: the HSV hue turned by `shift` of a full circle (−½…½).
-  static func turnHue(_ values: UnsafeMutablePointer<Float>, plane: Int, shift: Float)
-  /// RGB planes: every channel becomes the pixel's grey level.
-  static func grey(_ values: UnsafeMutablePointer<Float>, plane: Int)
-  /// Values at or above `threshold` become 255 − v.
-  static func solarize(_ values: UnsafeMutablePointer<Float>, count: Int, threshold: Float)
+  /// Applies `count` colour steps, in order, to every pixel of `channels` (1 or 3) planes
+  /// in one pass (grey planes skip the steps that act on colour); with `sum`, returns the
+  /// sum of the result's grey level (the luma for RGB), which a contrast step needs.
+  static func recolor(
+    _ values: UnsafeMutablePointer<Float>, channels: Int, plane: Int, steps: UnsafePointer<ColorStep>, count: Int,
+    sum: Bool
+  ) -> Float
   /// Clamps to 0…255 and rounds to the nearest byte, ties to even.
   static func quantize(_ values: UnsafePointer<Float>, count: Int, into target: UnsafeMutablePointer<UInt8>)
   /// target[i] = values[i] · a + b.
@@ -60,6 +55,34 @@ public protocol PixelLoops {
 /// Luma weights of torchvision's `rgb_to_grayscale` (ITU-R 601-2, four digits).
 public let lumaWeights: (red: Float, green: Float, blue: Float) = (0.2989, 0.587, 0.114)
 
+/// One pointwise colour step of `PixelLoops.recolor`, with torchvision's meanings; each
+/// blends and clamps to 0…255. Saturation, hue and grey apply to RGB only.
+public struct ColorStep: Sendable, Equatable {
+  public enum Kind: UInt8, Sendable {
+    /// v ← clamp(a v + b): brightness (b = 0) and contrast (b = (1 − a) · mean grey).
+    case scaleAndShift
+    /// Each pixel blended with its grey level: v ← clamp(a v + (1 − a) grey).
+    case saturate
+    /// The HSV hue turned by a of a full circle (−½…½).
+    case turnHue
+    /// Every channel becomes the pixel's grey level.
+    case grey
+    /// Values at or above a become 255 − v.
+    case solarize
+  }
+
+  public var kind: Kind
+  public var a: Float
+  public var b: Float
+
+  public init(_ kind: Kind, _ a: Float = 0, _ b: Float = 0) {
+    self.kind = kind
+    self.a = a
+    self.b = b
+  }
+}
+
+
 extension PixelLoops {
   @inlinable @inline(__always)
   public static func widen(
@@ -85,7 +108,48 @@ extension PixelLoops {
   }
 
   @inlinable @inline(__always)
-  public static func scaleAndShift(_ values: UnsafeMutablePointer<Float>, count: Int, scale a: Float, shift b: Float) {
+  public static func recolor(
+    _ values: UnsafeMutablePointer<Float>, channels: Int, plane: Int, steps: UnsafePointer<ColorStep>, count: Int,
+    sum wanted: Bool
+  ) -> Float {
+    let rgb = channels == 3
+    // Tiles of pixels small enough to stay in the first-level cache while every step runs
+    // over them, each step a tight loop of its own.
+    let tile = 512
+    var total: Float = 0
+    var start = 0
+    while start < plane {
+      let n = min(tile, plane - start)
+      let red = values + start
+      let (green, blue) = rgb ? (red + plane, red + 2 * plane) : (red, red)
+      for s in 0..<count {
+        let step = steps[s]
+        switch step.kind {
+        case .scaleAndShift:
+          scaleAndShift(red, n, step.a, step.b)
+          if rgb {
+            scaleAndShift(green, n, step.a, step.b)
+            scaleAndShift(blue, n, step.a, step.b)
+          }
+        case .saturate: if rgb { saturate(red, green, blue, n, step.a) }
+        case .turnHue: if rgb { turnHue(red, green, blue, n, step.a) }
+        case .grey: if rgb { grey(red, green, blue, n) }
+        case .solarize:
+          solarize(red, n, step.a)
+          if rgb {
+            solarize(green, n, step.a)
+            solarize(blue, n, step.a)
+          }
+        }
+      }
+      if wanted { total += rgb ? lumaSum(red, green, blue, n) : sum(red, n) }
+      start += n
+    }
+    return total
+  }
+
+  @inlinable @inline(__always)
+  static func scaleAndShift(_ values: UnsafeMutablePointer<Float>, _ count: Int, _ a: Float, _ b: Float) {
     var i = 0
     while i < count {
       values[i] = min(max(a * values[i] + b, 0), 255)
@@ -94,28 +158,13 @@ extension PixelLoops {
   }
 
   @inlinable @inline(__always)
-  public static func sum(_ values: UnsafePointer<Float>, count: Int) -> Float {
-    // Eight running sums, so that the additions need not wait on one another.
-    var sums = SIMD8<Float>()
-    var i = 0
-    while i + 8 <= count {
-      sums += load(values + i)
-      i += 8
-    }
-    var total = sums.sum()
-    while i < count {
-      total += values[i]
-      i += 1
-    }
-    return total
-  }
-
-  @inlinable @inline(__always)
-  public static func saturate(_ values: UnsafeMutablePointer<Float>, plane: Int, factor: Float) {
-    let (red, green, blue) = (values, values + plane, values + 2 * plane)
+  static func saturate(
+    _ red: UnsafeMutablePointer<Float>, _ green: UnsafeMutablePointer<Float>, _ blue: UnsafeMutablePointer<Float>,
+    _ count: Int, _ factor: Float
+  ) {
     let keep = 1 - factor
     var i = 0
-    while i < plane {
+    while i < count {
       let grey = keep * (lumaWeights.red * red[i] + lumaWeights.green * green[i] + lumaWeights.blue * blue[i])
       red[i] = min(max(factor * red[i] + grey, 0), 255)
       green[i] = min(max(factor * green[i] + grey, 0), 255)
@@ -124,35 +173,35 @@ extension PixelLoops {
     }
   }
 
-  /// Branch-free on vectors of 8 pixels: the hue h ∈ [0, 6) comes from whichever channel
-  /// is the largest (red first, then green, as torchvision breaks ties), and each channel
-  /// comes back as v − c · clamp(min(k, 4 − k), 0, 1) with k = (n + h) mod 6, n = 5, 3, 1
-  /// for red, green, blue, and c = max − min the chroma. Saturation and value stay.
+  /// 8 pixels at a time (`hueTurned`), the last few through vectors padded with zeros.
   @inlinable @inline(__always)
-  public static func turnHue(_ values: UnsafeMutablePointer<Float>, plane: Int, shift: Float) {
+  static func turnHue(
+    _ red: UnsafeMutablePointer<Float>, _ green: UnsafeMutablePointer<Float>, _ blue: UnsafeMutablePointer<Float>,
+    _ count: Int, _ shift: Float
+  ) {
     let turn = SIMD8<Float>(repeating: 6 * shift)
-    let (red, green, blue) = (values, values + plane, values + 2 * plane)
     var i = 0
-    while i + 8 <= plane {
+    while i + 8 <= count {
       let (r, g, b) = hueTurned(load(red + i), load(green + i), load(blue + i), by: turn)
       store(r, red + i)
       store(g, green + i)
       store(b, blue + i)
       i += 8
     }
-    guard i < plane else { return }
-    // The last few pixels, through vectors padded with zeros.
+    guard i < count else { return }
     var (r, g, b) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-    for lane in 0..<(plane - i) { (r[lane], g[lane], b[lane]) = (red[i + lane], green[i + lane], blue[i + lane]) }
+    for lane in 0..<(count - i) { (r[lane], g[lane], b[lane]) = (red[i + lane], green[i + lane], blue[i + lane]) }
     (r, g, b) = hueTurned(r, g, b, by: turn)
-    for lane in 0..<(plane - i) { (red[i + lane], green[i + lane], blue[i + lane]) = (r[lane], g[lane], b[lane]) }
+    for lane in 0..<(count - i) { (red[i + lane], green[i + lane], blue[i + lane]) = (r[lane], g[lane], b[lane]) }
   }
 
   @inlinable @inline(__always)
-  public static func grey(_ values: UnsafeMutablePointer<Float>, plane: Int) {
-    let (red, green, blue) = (values, values + plane, values + 2 * plane)
+  static func grey(
+    _ red: UnsafeMutablePointer<Float>, _ green: UnsafeMutablePointer<Float>, _ blue: UnsafeMutablePointer<Float>,
+    _ count: Int
+  ) {
     var i = 0
-    while i < plane {
+    while i < count {
       let grey = lumaWeights.red * red[i] + lumaWeights.green * green[i] + lumaWeights.blue * blue[i]
       red[i] = grey
       green[i] = grey
@@ -162,7 +211,7 @@ extension PixelLoops {
   }
 
   @inlinable @inline(__always)
-  public static func solarize(_ values: UnsafeMutablePointer<Float>, count: Int, threshold: Float) {
+  static func solarize(_ values: UnsafeMutablePointer<Float>, _ count: Int, _ threshold: Float) {
     var i = 0
     while i < count {
       let v = values[i]
@@ -171,20 +220,47 @@ extension PixelLoops {
     }
   }
 
+  /// Four vectors of running sums, so that the additions need not wait on one another.
+  @inlinable @inline(__always)
+  static func sum(_ values: UnsafePointer<Float>, _ count: Int) -> Float {
+    var (s0, s1, s2, s3) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+    var i = 0
+    while i + 32 <= count {
+      s0 += load(values + i)
+      s1 += load(values + i + 8)
+      s2 += load(values + i + 16)
+      s3 += load(values + i + 24)
+      i += 32
+    }
+    while i + 8 <= count {
+      s0 += load(values + i)
+      i += 8
+    }
+    var total = ((s0 + s1) + (s2 + s3)).sum()
+    while i < count {
+      total += values[i]
+      i += 1
+    }
+    return total
+  }
+
+  @inlinable @inline(__always)
+  static func lumaSum(_ red: UnsafePointer<Float>, _ green: UnsafePointer<Float>, _ blue: UnsafePointer<Float>, _ count: Int) -> Float {
+    lumaWeights.red * sum(red, count) + lumaWeights.green * sum(green, count) + lumaWeights.blue * sum(blue, count)
+  }
+
   @inlinable @inline(__always)
   public static func quantize(_ values: UnsafePointer<Float>, count: Int, into target: UnsafeMutablePointer<UInt8>) {
     // Adding 1.5 × 2²³ leaves the rounded value in the low bits of the sum, with the
     // hardware's rounding and no conversion that could trap, so the loop vectorises.
     let magic: Float = 12_582_912
-    let (low, high, offset) = (SIMD16<Float>(), SIMD16<Float>(repeating: 255), SIMD16<Float>(repeating: magic))
+    let (low, high, offset) = (SIMD8<Float>(), SIMD8<Float>(repeating: 255), SIMD8<Float>(repeating: magic))
     var i = 0
-    while i + 16 <= count {
-      var v = UnsafeRawPointer(values + i).loadUnaligned(as: SIMD16<Float>.self)
-      v = v.replacing(with: high, where: v .> high)
-      v = v.replacing(with: low, where: v .< low)
-      let bits = unsafeBitCast(v + offset, to: SIMD16<UInt32>.self)
-      UnsafeMutableRawPointer(target + i).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: bits), as: SIMD16<UInt8>.self)
-      i += 16
+    while i + 8 <= count {
+      let clamped = maximum(minimum(load(values + i), high), low)
+      let bits = unsafeBitCast(clamped + offset, to: SIMD8<UInt32>.self)
+      UnsafeMutableRawPointer(target + i).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: bits), as: SIMD8<UInt8>.self)
+      i += 8
     }
     while i < count {
       let sum = min(max(values[i], 0), 255) + magic

@@ -1,26 +1,46 @@
 import KernelLoops
-import SIMDKernels
 
-// ColorJitter's adjustments and RandomGrayscale, in place over planar float images
-// (values 0…255), with torchvision's meanings: each blends the image with a reference
-// and clamps to 0…255. Unlike torchvision on u8 tensors, values stay float between ops
-// and are rounded once, at the end. Saturation, hue and grayscale leave grey images as
-// they are, as torchvision does.
+/// ColorJitter, RandomGrayscale and RandomSolarize as few passes over the view as their
+/// order allows: the steps are queued and run together by `PixelLoops.recolor`, and the
+/// queue is flushed only where a step needs the image as it is then — contrast, which
+/// blends with the mean grey level, and the blur, which mixes neighbouring pixels.
+///
+/// Values stay float between steps and are rounded once, at the end; torchvision on u8
+/// tensors rounds down after each.
+struct ColorQueue {
+  let values: UnsafeMutablePointer<Float>
+  let channels: Int
+  let plane: Int
+  let loops: any PixelLoops.Type
+  /// Room for every step one view can queue (4 jitter steps, grey, solarize).
+  let steps: UnsafeMutablePointer<ColorStep>
+  private(set) var count = 0
 
-/// Brightness: v ← min(f v, 255), a blend with black.
-func adjustBrightness(_ values: UnsafeMutablePointer<Float>, count: Int, factor: Float, _ loops: any PixelLoops.Type) {
-  loops.scaleAndShift(values, count: count, scale: factor, shift: 0)
-}
+  static let capacity = 8
 
-/// Contrast: v ← clamp(f v + (1 − f) m), a blend with the mean grey level m of the image.
-func adjustContrast(
-  _ values: UnsafeMutablePointer<Float>, channels: Int, plane: Int, factor: Float, _ loops: any PixelLoops.Type
-) {
-  func mean(_ c: Int) -> Float { loops.sum(values + c * plane, count: plane) / Float(plane) }
-  var grey = mean(0)
-  if channels == 3 {
-    let (red, green, blue) = (lumaWeights.red * grey, lumaWeights.green * mean(1), lumaWeights.blue * mean(2))
-    grey = red + green + blue
+  /// Runs the queued steps; with `sum`, returns the sum of the grey level afterwards.
+  @discardableResult
+  mutating func flush(sum: Bool = false) -> Float {
+    let total = loops.recolor(values, channels: channels, plane: plane, steps: steps, count: count, sum: sum)
+    count = 0
+    return total
   }
-  loops.scaleAndShift(values, count: channels * plane, scale: factor, shift: (1 - factor) * grey)
+
+  mutating func append(_ step: ColorStep) {
+    precondition(count < Self.capacity, "too many colour steps for one view")
+    steps[count] = step
+    count += 1
+  }
+
+  /// Brightness: v ← min(f v, 255), a blend with black.
+  mutating func brightness(_ factor: Float) {
+    append(ColorStep(.scaleAndShift, factor, 0))
+  }
+
+  /// Contrast: v ← clamp(f v + (1 − f) m), a blend with the mean grey level m of the
+  /// image as the steps before left it (the luma for RGB).
+  mutating func contrast(_ factor: Float) {
+    let mean = flush(sum: true) / Float(plane)
+    append(ColorStep(.scaleAndShift, factor, (1 - factor) * mean))
+  }
 }

@@ -37,6 +37,7 @@ final class ViewRenderer {
   private let view: UnsafeMutablePointer<Float>
   private let resize: ResizeScratch
   private let blur: BlurScratch
+  private let colorSteps: UnsafeMutablePointer<ColorStep>
   private let scale: UnsafeMutablePointer<Float>
   private let offset: UnsafeMutablePointer<Float>
 
@@ -66,6 +67,7 @@ final class ViewRenderer {
     view = .allocate(capacity: channels * outputHeight * outputWidth)
     blur = BlurScratch(
       height: max(height, outputHeight), width: max(width, outputWidth), maxSize: max(blurSize, elasticSize))
+    colorSteps = .allocate(capacity: ColorQueue.capacity)
     // The output map v ↦ v · scale[c] + offset[c].
     scale = .allocate(capacity: channels)
     offset = .allocate(capacity: channels)
@@ -82,6 +84,7 @@ final class ViewRenderer {
   deinit {
     for buffer in [warped, field, view, scale, offset] { buffer.deallocate() }
     source.deallocate()
+    colorSteps.deallocate()
     resize.deallocate()
     blur.deallocate()
   }
@@ -112,25 +115,28 @@ final class ViewRenderer {
       image, channels: channels, height: height, width: width, box: plan.crop, flip: plan.flip,
       outputHeight: outputHeight, outputWidth: outputWidth, scratch: resize, into: view, loops)
     let plane = outputHeight * outputWidth
+    var colors = ColorQueue(values: view, channels: channels, plane: plane, loops: loops, steps: colorSteps)
     if plan.jitter {
       for step in 0..<4 {
         let op = Int(plan.jitterOrder[step])
         let factor = plan.jitterFactors[op]
         switch op {
-        case 0 where factor != 1: adjustBrightness(view, count: channels * plane, factor: factor, loops)
-        case 1 where factor != 1: adjustContrast(view, channels: channels, plane: plane, factor: factor, loops)
-        case 2 where factor != 1 && channels == 3: loops.saturate(view, plane: plane, factor: factor)
-        case 3 where factor != 0 && channels == 3: loops.turnHue(view, plane: plane, shift: factor)
+        case 0 where factor != 1: colors.brightness(factor)
+        case 1 where factor != 1: colors.contrast(factor)
+        case 2 where factor != 1 && channels == 3: colors.append(ColorStep(.saturate, factor))
+        case 3 where factor != 0 && channels == 3: colors.append(ColorStep(.turnHue, factor))
         default: break
         }
       }
     }
-    if plan.grayscale && channels == 3 { loops.grey(view, plane: plane) }
+    if plan.grayscale && channels == 3 { colors.append(ColorStep(.grey)) }
     if let sigma = plan.blurSigma {
+      if colors.count > 0 { colors.flush() }
       gaussianKernel(size: blurSize, sigma: sigma, into: blur.kernel)
       gaussianBlur(view, planes: channels, height: outputHeight, width: outputWidth, size: blurSize, scratch: blur, loops)
     }
-    if plan.solarize { loops.solarize(view, count: channels * plane, threshold: Float(recipe.solarizeThreshold)) }
+    if plan.solarize { colors.append(ColorStep(.solarize, Float(recipe.solarizeThreshold))) }
+    if colors.count > 0 { colors.flush() }
     switch encoding {
     case .bytes: loops.quantize(view, count: channels * plane, into: output.assumingMemoryBound(to: UInt8.self))
     case .normalized:

@@ -9,47 +9,69 @@ import Testing
 @Suite struct PixelLoopsTests {
   static let versions = InstructionSet.available
 
+  /// Runs `steps` over `values` (planar, `channels` planes) in one `recolor` pass.
+  func recolor(_ set: InstructionSet, _ values: inout [Float], channels: Int = 3, _ steps: ColorStep...) {
+    let plane = values.count / channels
+    _ = values.withUnsafeMutableBufferPointer {
+      PixelKernels.loops(for: set).recolor($0.baseAddress!, channels: channels, plane: plane, steps: steps, count: steps.count, sum: false)
+    }
+  }
+
+  /// A queue over `values`, as the renderer uses it.
+  func withQueue(_ set: InstructionSet, _ values: inout [Float], channels: Int, _ body: (inout ColorQueue) -> Void) {
+    let steps = UnsafeMutablePointer<ColorStep>.allocate(capacity: ColorQueue.capacity)
+    defer { steps.deallocate() }
+    values.withUnsafeMutableBufferPointer {
+      var queue = ColorQueue(
+        values: $0.baseAddress!, channels: channels, plane: $0.count / channels, loops: PixelKernels.loops(for: set), steps: steps)
+      body(&queue)
+      queue.flush()
+    }
+  }
+
   @Test(arguments: versions) func brightnessScalesAndClamps(_ set: InstructionSet) {
     var values: [Float] = [0, 100, 200]
-    values.withUnsafeMutableBufferPointer { adjustBrightness($0.baseAddress!, count: 3, factor: 1.5, PixelKernels.loops(for: set)) }
+    withQueue(set, &values, channels: 1) { $0.brightness(1.5) }
     #expect(values == [0, 150, 255])
   }
 
   @Test(arguments: versions) func contrastBlendsWithTheMean(_ set: InstructionSet) {
     // Grey: mean 100, so 0.5 v + 50.
     var grey: [Float] = [0, 100, 200, 100]
-    grey.withUnsafeMutableBufferPointer {
-      adjustContrast($0.baseAddress!, channels: 1, plane: 4, factor: 0.5, PixelKernels.loops(for: set))
-    }
+    withQueue(set, &grey, channels: 1) { $0.contrast(0.5) }
     #expect(grey == [50, 100, 150, 100])
+    // After a brightness step the mean is the brightened image's: 2v, clamped, is
+    // [0, 200, 255, 200] with mean 163.75, then 0.5 · v + 81.875.
+    var queued: [Float] = [0, 100, 200, 100]
+    withQueue(set, &queued, channels: 1) {
+      $0.brightness(2)
+      $0.contrast(0.5)
+    }
+    #expect(queued == [81.875, 181.875, 209.375, 181.875], "\(queued)")
     // RGB: the mean of the luma, 0.2989·100 + 0.587·50 + 0.114·0 = 59.24; factor 0 gives it everywhere.
     var rgb: [Float] = [100, 100, 50, 50, 0, 0]
-    rgb.withUnsafeMutableBufferPointer {
-      adjustContrast($0.baseAddress!, channels: 3, plane: 2, factor: 0, PixelKernels.loops(for: set))
-    }
+    withQueue(set, &rgb, channels: 3) { $0.contrast(0) }
     for value in rgb { #expect(abs(value - 59.24) < 1e-3) }
   }
 
   @Test(arguments: versions) func saturationBlendsWithTheGreyLevel(_ set: InstructionSet) {
     // Pixel (200, 100, 0): grey 0.2989·200 + 0.587·100 = 118.48.
-    let loops = PixelKernels.loops(for: set)
     var none: [Float] = [200, 100, 0]
-    none.withUnsafeMutableBufferPointer { loops.saturate($0.baseAddress!, plane: 1, factor: 0) }
+    recolor(set, &none, ColorStep(.saturate, 0))
     for value in none { #expect(abs(value - 118.48) < 1e-3) }
     // Factor 2: 2v − grey, clamped: (281.52 → 255, 81.52, −118.48 → 0).
     var double: [Float] = [200, 100, 0]
-    double.withUnsafeMutableBufferPointer { loops.saturate($0.baseAddress!, plane: 1, factor: 2) }
+    recolor(set, &double, ColorStep(.saturate, 2))
     #expect(double[0] == 255 && abs(double[1] - 81.52) < 1e-3 && double[2] == 0)
   }
 
   @Test(arguments: versions) func hueTurnsAroundTheColourWheel(_ set: InstructionSet) {
-    let loops = PixelKernels.loops(for: set)
     // Nine pixels (the last goes through the padded tail): red, orange (200, 100, 0),
     // grey, and six more copies of orange. Planar: all reds, then greens, then blues.
     func turned(_ shift: Float) -> [[Float]] {
       let pixels: [[Float]] = [[255, 0, 0], [200, 100, 0], [80, 80, 80]] + Array(repeating: [200, 100, 0], count: 6)
       var planes = (0..<3).flatMap { c in pixels.map { $0[c] } }
-      planes.withUnsafeMutableBufferPointer { loops.turnHue($0.baseAddress!, plane: 9, shift: shift) }
+      recolor(set, &planes, ColorStep(.turnHue, shift))
       return (0..<9).map { i in (0..<3).map { planes[$0 * 9 + i] } }
     }
     // A third of a turn: red becomes green; orange (hue 30°) becomes (0, 200, 100) at 150°.
@@ -63,13 +85,16 @@ import Testing
   }
 
   @Test(arguments: versions) func grayscaleAndSolarize(_ set: InstructionSet) {
-    let loops = PixelKernels.loops(for: set)
     var rgb: [Float] = [200, 100, 0]
-    rgb.withUnsafeMutableBufferPointer { loops.grey($0.baseAddress!, plane: 1) }
+    recolor(set, &rgb, ColorStep(.grey))
     for value in rgb { #expect(abs(value - 118.48) < 1e-3) }
     var values: [Float] = [0, 127, 128, 255]
-    values.withUnsafeMutableBufferPointer { loops.solarize($0.baseAddress!, count: 4, threshold: 128) }
+    recolor(set, &values, channels: 1, ColorStep(.solarize, 128))
     #expect(values == [0, 127, 127, 0])
+    // Grey images pass the colour steps by.
+    var grey: [Float] = [10, 20]
+    recolor(set, &grey, channels: 1, ColorStep(.saturate, 2), ColorStep(.turnHue, 0.3), ColorStep(.grey))
+    #expect(grey == [10, 20])
   }
 
   @Test(arguments: versions) func quantizeRoundsToNearestEvenAndClamps(_ set: InstructionSet) {
@@ -123,13 +148,13 @@ import Testing
       values.withUnsafeMutableBufferPointer { op(PixelKernels.loops(for: set), $0.baseAddress!) }
       return values
     }
+    let steps = [
+      ColorStep(.turnHue, 0.37), ColorStep(.saturate, 1.7), ColorStep(.scaleAndShift, 1.3, -20), ColorStep(.solarize, 100),
+      ColorStep(.grey),
+    ]
     let ops: [(any PixelLoops.Type, UnsafeMutablePointer<Float>) -> Void] = [
-      { $0.turnHue($1, plane: plane, shift: 0.37) },
-      { $0.saturate($1, plane: plane, factor: 1.7) },
-      { $0.scaleAndShift($1, count: 3 * plane, scale: 1.3, shift: -20) },
-      { $0.grey($1, plane: plane) },
-      { $0.solarize($1, count: 3 * plane, threshold: 100) },
-      { $1[0] = $0.sum($1, count: 3 * plane) / 1000 },
+      { $1[0] = $0.recolor($1, channels: 3, plane: plane, steps: steps, count: steps.count, sum: true) / 1000 },
+      { $1[0] = $0.recolor($1, channels: 1, plane: plane, steps: steps, count: 4, sum: true) / 1000 },
       { loops, values in
         kernel.withUnsafeBufferPointer { k in
           loops.blur(values, planes: 3, height: height, width: width, kernel: k.baseAddress!, taps: 9, padded: &padded, rows: &scratch)
