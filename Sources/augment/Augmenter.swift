@@ -29,10 +29,15 @@ final class Augmenter {
   }
 
   /// Records per call of `augment`: their views fill at most one frame of the output, and
-  /// about 1 MiB, so that they are still in cache when written out.
+  /// about 256 KiB, so that they are still in cache when written out, but at least a chunk
+  /// for every worker.
   var rowsPerCall: Int {
-    max(1, min(outputSchema.recordsPerFrame / views, (1 << 20) / (views * outputSchema.bytesPerRecord)))
+    let cached = (1 << 18) / (views * outputSchema.bytesPerRecord)
+    return max(1, min(outputSchema.recordsPerFrame / views, max(cached, Self.chunkSize * renderers.count)))
   }
+
+  /// Records each worker takes at a time.
+  static let chunkSize = 4
 
   /// Replaces `batch`'s records with the views of `source`'s records `rows` (all when
   /// nil), in that order, each record's views next to each other. A record's position in
@@ -68,7 +73,7 @@ final class Augmenter {
     batch.payload.withUnsafeMutableBufferPointer { output in
       source.payload.withUnsafeBufferPointer { input in
         let shared = UncheckedSendable((input.baseAddress!, output.baseAddress!))
-        forEachChunk(count: rows.count, chunkSize: 4, workers: renderers.count) { worker, chunk in
+        forEachChunk(count: rows.count, chunkSize: Self.chunkSize, workers: renderers.count) { worker, chunk in
           let (input, output) = shared.value
           let renderer = renderers[worker]
           for i in chunk {
