@@ -65,7 +65,7 @@ struct Augment: ParsableCommand {
   @Option(help: ArgumentHelp("Probability of solarizing (values at or above the threshold v become 255 - v).", valueName: "p[,p…]"))
   var solarize: String?
 
-  @Option(help: "Solarize threshold, 0...256.")
+  @Option(help: ArgumentHelp("Solarize threshold, 0...256 (default 128).", valueName: "t"))
   var solarizeThreshold: Double?
 
   @Option(help: ArgumentHelp("Affine: largest rotation, in degrees either way.", valueName: "deg"))
