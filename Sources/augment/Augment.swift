@@ -141,6 +141,7 @@ struct Augment: ParsableCommand {
       ])
     } else {
       metadata.range = 0...255
+      metadata.values["normalize"] = nil
     }
     let outputSchema = StreamSchema.image(
       encoding.elementType, channels: channels, height: outputSize[0], width: outputSize[1],
@@ -155,23 +156,25 @@ struct Augment: ParsableCommand {
     let progress = ProgressLine(tool: "augment", quiet: common.quiet)
     var written = 0
 
-    var views = RecordBatch(schema: outputSchema)
+    let background = BackgroundWriter(writer)
     let step = augmenter.rowsPerCall
     if epochs == 1 && !shuffle {
       var position = 0
       while let batch = try reader.next() {
         for start in stride(from: 0, to: batch.count, by: step) {
-          let rows = ArraySlice(start..<min(start + step, batch.count))
-          augmenter.augment(batch, rows: rows, positionBase: position, epoch: 0, into: &views)
-          try writer.write(views)
-          written += views.count
+          let slot = background.nextSlot()
+          augmenter.augment(
+            batch, rows: ArraySlice(start..<min(start + step, batch.count)), positionBase: position, epoch: 0,
+            into: &slot.batch)
+          written += slot.batch.count
+          try background.submit(slot)
         }
         position += batch.count
         progress.update(written, unit: "views")
       }
     } else {
       let held = try reader.readAll()
-      let total = held.count * self.views * epochs
+      let total = held.count * views * epochs
       for epoch in 0..<epochs {
         var order = Array(0..<held.count)
         if shuffle {
@@ -179,14 +182,15 @@ struct Augment: ParsableCommand {
           rng.shuffle(&order)
         }
         for start in stride(from: 0, to: order.count, by: step) {
-          augmenter.augment(held, rows: order[start..<min(start + step, order.count)], epoch: epoch, into: &views)
-          try writer.write(views)
-          written += views.count
+          let slot = background.nextSlot()
+          augmenter.augment(held, rows: order[start..<min(start + step, order.count)], epoch: epoch, into: &slot.batch)
+          written += slot.batch.count
+          try background.submit(slot)
           progress.status("epoch \(epoch + 1)/\(epochs), \(written)/\(total) views")
         }
       }
     }
-    try writer.finish()
+    try background.finish()
     try output.commit()
     progress.finish("\(written) views of \(outputSchema.summary)")
   }
