@@ -19,23 +19,19 @@ public protocol PixelLoops {
   static func quantize(_ values: UnsafePointer<Float>, count: Int, into target: UnsafeMutablePointer<UInt8>)
   /// target[i] = values[i] · a + b.
   static func affine(_ values: UnsafePointer<Float>, count: Int, scale a: Float, shift b: Float, into target: UnsafeMutablePointer<Float>)
-  /// out[p, r, x′] = Σ_t weights[t × count + x] · input[p, r, first[x] + t] for planes p,
-  /// rows r, x < count and t < taps, with x′ = x, or count − 1 − x when `reversed`: the
-  /// horizontal pass of a resampling (and a flip), weights stored tap-major. Rows are
-  /// `inputStride` and `outputStride` apart, planes `inputPlane` and `outputPlane`.
-  /// Reads up to `taps` values past a row's taps.
   /// A box of `planes` planes, `rows` × `columns` of bytes read `inputStride` and
   /// `inputPlane` apart, widened to contiguous floats.
   static func widen(
     _ input: UnsafePointer<UInt8>, inputStride: Int, inputPlane: Int, planes: Int, rows: Int, columns: Int,
     into out: UnsafeMutablePointer<Float>)
+  /// out[p, r, x′] = Σ_t weights[t × count + x] · input[p, r, first[x] + t] for planes p,
+  /// rows r, x < count and t < taps, with x′ = x, or count − 1 − x when `reversed`: the
+  /// horizontal pass of a resampling (and a flip), weights stored tap-major. Rows are
+  /// `inputStride` and `outputStride` apart, planes `inputPlane` and `outputPlane`.
+  /// An output's taps past its last nonzero weight are still read (weighted 0), up to
+  /// taps − 1 values past the box, which must be readable and finite.
   static func gather(
     _ input: UnsafePointer<Float>, inputStride: Int, inputPlane: Int, planes: Int, rows: Int,
-    first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int, reversed: Bool,
-    into out: UnsafeMutablePointer<Float>, outputStride: Int, outputPlane: Int)
-  /// `gather` from bytes, widened as they are read.
-  static func gather(
-    _ input: UnsafePointer<UInt8>, inputStride: Int, inputPlane: Int, planes: Int, rows: Int,
     first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int, reversed: Bool,
     into out: UnsafeMutablePointer<Float>, outputStride: Int, outputPlane: Int)
   /// The vertical pass of a resampling, over `planes` planes of `inputRows` × `width`:
@@ -116,7 +112,8 @@ extension PixelLoops {
     // Tiles of pixels small enough to stay in the first-level cache while every step runs
     // over them, each step a tight loop of its own.
     let tile = 512
-    var total: Float = 0
+    // In Double across tiles: a Float total of a large view would drift.
+    var total = 0.0
     var start = 0
     while start < plane {
       let n = min(tile, plane - start)
@@ -142,10 +139,10 @@ extension PixelLoops {
           }
         }
       }
-      if wanted { total += rgb ? lumaSum(red, green, blue, n) : sum(red, n) }
+      if wanted { total += Double(rgb ? lumaSum(red, green, blue, n) : sum(red, n)) }
       start += n
     }
-    return total
+    return Float(total)
   }
 
   @inlinable @inline(__always)
@@ -286,30 +283,6 @@ extension PixelLoops {
     first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int, reversed: Bool,
     into out: UnsafeMutablePointer<Float>, outputStride: Int, outputPlane: Int
   ) {
-    gatherRows(
-      input, inputStride: inputStride, inputPlane: inputPlane, planes: planes, rows: rows, first: first,
-      weights: weights, taps: taps, count: count, reversed: reversed, into: out, outputStride: outputStride,
-      outputPlane: outputPlane)
-  }
-
-  @inlinable @inline(__always)
-  public static func gather(
-    _ input: UnsafePointer<UInt8>, inputStride: Int, inputPlane: Int, planes: Int, rows: Int,
-    first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int, reversed: Bool,
-    into out: UnsafeMutablePointer<Float>, outputStride: Int, outputPlane: Int
-  ) {
-    gatherRows(
-      input, inputStride: inputStride, inputPlane: inputPlane, planes: planes, rows: rows, first: first,
-      weights: weights, taps: taps, count: count, reversed: reversed, into: out, outputStride: outputStride,
-      outputPlane: outputPlane)
-  }
-
-  @inlinable @inline(__always)
-  static func gatherRows<E: RowElement>(
-    _ input: UnsafePointer<E>, inputStride: Int, inputPlane: Int, planes: Int, rows: Int,
-    first: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int, count: Int, reversed: Bool,
-    into out: UnsafeMutablePointer<Float>, outputStride: Int, outputPlane: Int
-  ) {
     for p in 0..<planes {
       for r in 0..<rows {
         let row = input + p * inputPlane + r * inputStride
@@ -322,8 +295,8 @@ extension PixelLoops {
             var (low, high) = (SIMD8<Float>(), SIMD8<Float>())
             for k in 0..<8 {
               let tap = row + Int(first[x + k])
-              low[k] = E.scalar(tap[0])
-              high[k] = E.scalar(tap[1])
+              low[k] = tap[0]
+              high[k] = tap[1]
             }
             let sum = Accumulate.accumulate(load(weights + x) * low, load(weights + count + x), high)
             if reversed {
@@ -337,7 +310,7 @@ extension PixelLoops {
         while x < count {
           let tap = row + Int(first[x])
           var sum: Float = 0
-          for t in 0..<taps { sum += weights[t * count + x] * E.scalar(tap[t]) }
+          for t in 0..<taps { sum += weights[t * count + x] * tap[t] }
           target[reversed ? count - 1 - x : x] = sum
           x += 1
         }
@@ -457,7 +430,7 @@ func hueTurned(
   var hue = (4 + (r - g) * inverse)
     .replacing(with: 2 + (b - r) * inverse, where: high .== g)
     .replacing(with: (g - b) * inverse, where: high .== r)
-  // hue + turn lies in [−3, 9): one step either way wraps it into [0, 6).
+  // hue lies in [−1, 5] and turn in [−3, 3]: one step either way wraps their sum into [0, 6).
   hue += turn
   hue = hue.replacing(with: hue + 6, where: hue .< 0)
   hue = hue.replacing(with: hue - 6, where: hue .>= 6)

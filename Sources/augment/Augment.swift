@@ -9,7 +9,8 @@ struct Augment: ParsableCommand {
     abstract: "Write augmented views of each image of a stream: the positive pairs of contrastive learning.",
     discussion: """
       Each input record becomes --views records next to each other, with the same id, \
-      label and split and a view index. A preset sets every op (docs/AUGMENT.md cites each \
+      label and split and a view index (an input that already has views: its view × \
+      --views + this one). Clusters and probabilities of the input are not carried over. A preset sets every op (docs/AUGMENT.md cites each \
       recipe); the options after it change single ops. The ops run in this order: affine \
       and elastic (at the input's size), resized crop, flip, colour jitter, grayscale, blur, \
       solarize. Probabilities take one value, or one per view (view v uses the v-th, \
@@ -93,7 +94,7 @@ struct Augment: ParsableCommand {
   var shuffle = false
 
   @Option(help: "Worker threads (default: every core).")
-  var threads = ProcessInfo.processInfo.activeProcessorCount
+  var threads = min(ProcessInfo.processInfo.activeProcessorCount, 256)
 
   @OptionGroup var common: CommonOptions
 
@@ -133,7 +134,12 @@ struct Augment: ParsableCommand {
 
     var metadata = schema.metadata
     metadata.history.append(Self.invocation(omitting: ["--threads"]))
-    metadata.values["views"] = .number(Double(views))
+    // Views of views: their indices compose (view × --views + this one), and so do counts.
+    let inputViews = schema.fields.contains(.view) ? (metadata.values["views"]?.numberValue ?? 1) : 1
+    guard inputViews * Double(views) <= Double(Int32.max) else {
+      throw Failure("\(name): views of views would number \(inputViews) × \(views), past a view index's range", exitCode: ExitStatus.usage)
+    }
+    metadata.values["views"] = .number(inputViews * Double(views))
     if case let .normalized(mean, std) = encoding {
       metadata.range = 0...1
       metadata.values["normalize"] = .object([
@@ -145,7 +151,10 @@ struct Augment: ParsableCommand {
     }
     let outputSchema = StreamSchema.image(
       encoding.elementType, channels: channels, height: outputSize[0], width: outputSize[1],
-      fields: schema.fields.union(.view), metadata: metadata)
+      fields: schema.fields.subtracting([.cluster, .probs]).union(.view), metadata: metadata)
+    if let problem = outputSchema.problem() {
+      throw Failure("--size \(outputSize[0])x\(outputSize[1]): the views would have \(problem)", exitCode: ExitStatus.usage)
+    }
 
     let output = try common.openOutput()
     let writer = try StreamWriter(output, schema: outputSchema)
@@ -158,23 +167,25 @@ struct Augment: ParsableCommand {
 
     let background = BackgroundWriter(writer)
     let step = augmenter.rowsPerCall
+    /// Makes the views of `source`'s `rows` and queues them for writing.
+    func emit(_ source: RecordBatch, _ rows: ArraySlice<Int>, positionBase: Int, epoch: Int) throws {
+      let slot = background.nextSlot()
+      augmenter.augment(source, rows: rows, positionBase: positionBase, epoch: epoch, into: &slot.batch)
+      written += slot.batch.count
+      try background.submit(slot)
+    }
     if epochs == 1 && !shuffle {
       var position = 0
       while let batch = try reader.next() {
         for start in stride(from: 0, to: batch.count, by: step) {
-          let slot = background.nextSlot()
-          augmenter.augment(
-            batch, rows: ArraySlice(start..<min(start + step, batch.count)), positionBase: position, epoch: 0,
-            into: &slot.batch)
-          written += slot.batch.count
-          try background.submit(slot)
+          try emit(batch, ArraySlice(start..<min(start + step, batch.count)), positionBase: position, epoch: 0)
         }
         position += batch.count
         progress.update(written, unit: "views")
       }
     } else {
       let held = try reader.readAll()
-      let total = held.count * views * epochs
+      let total = Double(held.count) * Double(views) * Double(epochs)
       for epoch in 0..<epochs {
         var order = Array(0..<held.count)
         if shuffle {
@@ -182,11 +193,8 @@ struct Augment: ParsableCommand {
           rng.shuffle(&order)
         }
         for start in stride(from: 0, to: order.count, by: step) {
-          let slot = background.nextSlot()
-          augmenter.augment(held, rows: order[start..<min(start + step, order.count)], epoch: epoch, into: &slot.batch)
-          written += slot.batch.count
-          try background.submit(slot)
-          progress.status("epoch \(epoch + 1)/\(epochs), \(written)/\(total) views")
+          try emit(held, order[start..<min(start + step, order.count)], positionBase: 0, epoch: epoch)
+          progress.status("epoch \(epoch + 1)/\(epochs), \(written)/\(Int(total)) views")
         }
       }
     }
@@ -206,14 +214,14 @@ struct Augment: ParsableCommand {
     }
     if let cropRatio {
       let range = try parseRange(cropRatio, option: "--crop-ratio")
-      guard range.lower > 0 else { throw usage("--crop-ratio must be positive, not \(cropRatio)") }
+      guard range.lower >= 1e-3, range.upper <= 1e3 else { throw usage("--crop-ratio must lie in [0.001, 1000], not \(cropRatio)") }
       recipe.cropRatio = range
     }
     if let flip { recipe.flip = try parseProbabilities(flip, option: "--flip") }
     if let jitter {
       let values = try parseNumbers(jitter, option: "--jitter", count: 4...4)
-      guard values.allSatisfy({ $0 >= 0 }), values[3] <= 0.5 else {
-        throw usage("--jitter needs four strengths b,c,s,h, each 0 or more and h at most 0.5, not \(jitter)")
+      guard values[..<3].allSatisfy({ (0...100).contains($0) }), (0...0.5).contains(values[3]) else {
+        throw usage("--jitter needs four strengths b,c,s,h: b, c and s 0...100, h 0...0.5, not \(jitter)")
       }
       (recipe.brightness, recipe.contrast, recipe.saturation, recipe.hue) = (values[0], values[1], values[2], values[3])
       if jitterP == nil && recipe.jitterProbability.isNever { recipe.jitterProbability = PerView(1) }
@@ -223,7 +231,7 @@ struct Augment: ParsableCommand {
     if let blur { recipe.blur = try parseProbabilities(blur, option: "--blur") }
     if let blurSigma {
       let range = try parseRange(blurSigma, option: "--blur-sigma")
-      guard range.lower > 0 else { throw usage("--blur-sigma must be positive, not \(blurSigma)") }
+      guard range.lower >= 1e-3, range.upper <= 1e3 else { throw usage("--blur-sigma must lie in [0.001, 1000] pixels, not \(blurSigma)") }
       recipe.blurSigma = range
     }
     if let blurKernel {
@@ -248,7 +256,7 @@ struct Augment: ParsableCommand {
     }
     if let scale {
       let range = try parseRange(scale, option: "--scale")
-      guard range.lower > 0 else { throw usage("--scale must be positive, not \(scale)") }
+      guard range.lower >= 1e-3, range.upper <= 1e3 else { throw usage("--scale must lie in [0.001, 1000], not \(scale)") }
       recipe.scale = range
     }
     if let shear {
@@ -257,8 +265,8 @@ struct Augment: ParsableCommand {
     }
     if let elastic {
       let values = try parseNumbers(elastic, option: "--elastic", count: 2...2)
-      guard values[0] >= 0, values[1] > 0, values[1] <= 100 else {
-        throw usage("--elastic needs alpha ≥ 0 and sigma in (0, 100], not \(elastic)")
+      guard (0...1e4).contains(values[0]), (0.01...100).contains(values[1]) else {
+        throw usage("--elastic needs alpha 0...10000 and sigma 0.01...100 pixels, not \(elastic)")
       }
       recipe.elastic = Elastic(alpha: values[0], sigma: values[1])
     }
@@ -275,7 +283,9 @@ struct Augment: ParsableCommand {
     }
     let mean = values[..<perChannel].map(Float.init)
     let std = values[perChannel...].map(Float.init)
-    guard std.allSatisfy({ $0 > 0 }) else { throw usage("--normalize: every std must be positive, not \(normalize)") }
+    guard mean.allSatisfy({ abs($0) <= 1e6 }), std.allSatisfy({ (1e-6...1e6).contains($0) }) else {
+      throw usage("--normalize: means must lie in ±1e6 and stds in [1e-6, 1e6], not \(normalize)")
+    }
     return .normalized(mean: mean, std: std)
   }
 }

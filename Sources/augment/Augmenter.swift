@@ -29,11 +29,12 @@ final class Augmenter {
   }
 
   /// Records per call of `augment`: their views fill at most one frame of the output, and
-  /// about 256 KiB, so that they are still in cache when written out, but at least a chunk
-  /// for every worker.
+  /// about 256 KiB, so that they are still in cache when written out, but at least 16.
+  /// It depends on the schemas alone: the calls cut the output into frames, and the
+  /// output must not depend on the thread count.
   var rowsPerCall: Int {
     let cached = (1 << 18) / (views * outputSchema.bytesPerRecord)
-    return max(1, min(outputSchema.recordsPerFrame / views, max(cached, Self.chunkSize * renderers.count)))
+    return max(1, min(outputSchema.recordsPerFrame / views, max(cached, 16)))
   }
 
   /// Records each worker takes at a time.
@@ -58,7 +59,8 @@ final class Augmenter {
       for view in 0..<views {
         batch.ids.append(source.ids[row])
         batch.labels.append(source.labels[row])
-        batch.views!.append(Int32(truncatingIfNeeded: Int(source.views?[row] ?? 0) * views + view))
+        // Views of views compose; `Augment` refuses counts past Int32 up front.
+        batch.views!.append(Int32(clamping: Int(source.views?[row] ?? 0) * views + view))
         if let splits = source.splits { batch.splits!.append(splits[row]) }
       }
     }
@@ -78,11 +80,11 @@ final class Augmenter {
           let renderer = renderers[worker]
           for i in chunk {
             let row = rows[rows.startIndex + i]
-            renderer.load(input + row * inputBytes)
+            let image = input + row * inputBytes
             for view in 0..<views {
               var rng = SplitMix64(seed: seed, UInt64(epoch), UInt64(positionBase + row), UInt64(view))
               let plan = recipe.plan(view: view, height: height, width: width, using: &rng)
-              renderer.render(plan, into: output + (i * views + view) * outputBytes)
+              renderer.render(plan, of: image, into: output + (i * views + view) * outputBytes)
             }
           }
         }

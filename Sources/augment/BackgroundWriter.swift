@@ -4,8 +4,9 @@ import Shared
 /// Writes batches on a thread of its own, so that the workers make the next batch while the
 /// last one goes out: two batches take turns, one being filled, the other being written.
 ///
-/// Unchecked Sendable: the writer and `failure` are touched only on `queue`, and each slot's
-/// batch by one thread at a time, handed over by the slot's semaphore.
+/// Unchecked Sendable: the writer and `failure` are touched only on `queue` (and by
+/// `finish`, after waiting for it), and each slot's batch by one thread at a time, handed
+/// over by the slot's semaphore.
 final class BackgroundWriter: @unchecked Sendable {
   /// A batch and whether the writer is done with it.
   final class Slot: @unchecked Sendable {

@@ -14,21 +14,18 @@ func gaussianKernel(size: Int, sigma: Float, into kernel: UnsafeMutablePointer<F
   for i in 0..<size { kernel[i] /= total }
 }
 
-/// Buffers for `gaussianBlur`, sized for planes up to `height × width` and kernels up to
-/// `maxSize` taps.
+/// Buffers for blurring planes of the sizes given, each with its kernel's taps: one row
+/// with its reflected margins, and the horizontal pass with reflected rows above and below
+/// (`PixelLoops.blur`).
 struct BlurScratch {
-  /// One row with its reflected margins.
   let padded: UnsafeMutablePointer<Float>
-  /// The horizontal pass, with reflected rows above and below.
   let rows: UnsafeMutablePointer<Float>
   let kernel: UnsafeMutablePointer<Float>
-  let maxSize: Int
 
-  init(height: Int, width: Int, maxSize: Int) {
-    self.maxSize = maxSize
-    padded = .allocate(capacity: width + maxSize)
-    rows = .allocate(capacity: (height + maxSize) * width)
-    kernel = .allocate(capacity: maxSize)
+  init(planes: [(height: Int, width: Int, taps: Int)]) {
+    padded = .allocate(capacity: planes.map { $0.width + $0.taps }.max() ?? 0)
+    rows = .allocate(capacity: planes.map { ($0.height + $0.taps) * $0.width }.max() ?? 0)
+    kernel = .allocate(capacity: planes.map(\.taps).max() ?? 0)
   }
 
   func deallocate() {
@@ -36,15 +33,12 @@ struct BlurScratch {
     rows.deallocate()
     kernel.deallocate()
   }
-}
 
-/// Blurs each of `planes` planes in place with the separable kernel in `scratch.kernel`
-/// (`size` = 2r + 1 taps), edges reflected.
-func gaussianBlur(
-  _ values: UnsafeMutablePointer<Float>, planes: Int, height: Int, width: Int, size: Int, scratch: BlurScratch,
-  _ loops: any PixelLoops.Type
-) {
-  loops.blur(
-    values, planes: planes, height: height, width: width, kernel: scratch.kernel, taps: size, padded: scratch.padded,
-    rows: scratch.rows)
+  /// Blurs `planes` planes in place with the kernel in `kernel` (`taps` = 2r + 1), edges
+  /// reflected; the size must be one given to `init`.
+  func run(
+    _ values: UnsafeMutablePointer<Float>, planes: Int, height: Int, width: Int, taps: Int, _ loops: any PixelLoops.Type
+  ) {
+    loops.blur(values, planes: planes, height: height, width: width, kernel: kernel, taps: taps, padded: padded, rows: rows)
+  }
 }

@@ -90,8 +90,9 @@ enum CropSource {
 /// torchvision's `resized_crop` (with `antialias=True`) followed, when `flip`, by a
 /// horizontal flip: the box is cut out, then resampled to `outputHeight × outputWidth`
 /// by the triangle filter of `ResampleWeights`, whose support widens when shrinking. Taps
-/// never reach outside the box with a nonzero weight, but they read up to
-/// `ResizeScratch.columnTaps` values past the input's end, which must be readable.
+/// never reach outside the box with a nonzero weight. Bytes are widened into a buffer of
+/// the scratch first; floats (from the affine step) are read in place, up to
+/// `ResizeScratch.columnTaps` values past their end, which must be readable and finite.
 func resizedCrop(
   _ input: CropSource, channels: Int, height: Int, width: Int, box: CropBox, flip: Bool,
   outputHeight: Int, outputWidth: Int, scratch: ResizeScratch, into output: UnsafeMutablePointer<Float>,

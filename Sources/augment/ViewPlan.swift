@@ -106,9 +106,10 @@ func cropBox(height: Int, width: Int, scale: UniformRange, ratio: UniformRange, 
   for _ in 0..<10 {
     let target = area * rng.next(in: scale.lower, scale.upper)
     let aspect = exp(rng.next(in: logLower, logUpper))
-    let w = Int((target * aspect).squareRoot().rounded(.toNearestOrEven))
-    let h = Int((target / aspect).squareRoot().rounded(.toNearestOrEven))
-    if 0 < w && w <= width && 0 < h && h <= height {
+    // Compared as Doubles first: an extreme ratio gives sides no Int can hold.
+    let sides = ((target * aspect).squareRoot().rounded(.toNearestOrEven), (target / aspect).squareRoot().rounded(.toNearestOrEven))
+    if sides.0 >= 1 && sides.0 <= Double(width) && sides.1 >= 1 && sides.1 <= Double(height) {
+      let (w, h) = (Int(sides.0), Int(sides.1))
       let top = rng.next(below: height - h + 1)
       let left = rng.next(below: width - w + 1)
       return CropBox(top: top, left: left, height: h, width: w)

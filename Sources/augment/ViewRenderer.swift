@@ -4,16 +4,17 @@ import Shared
 
 /// What the output records hold.
 enum OutputEncoding: Equatable, Sendable {
-  /// u8 pixels, rounded half up.
+  /// u8 pixels, rounded to the nearest level, ties to even.
   case bytes
-  /// f32 values (v / 255 − mean[c]) / std[c], as torchvision's ToTensor then Normalize.
+  /// f32 values (v / 255 − mean[c]) / std[c], as torchvision's ToTensor then Normalize;
+  /// not rounded.
   case normalized(mean: [Float], std: [Float])
 
   var elementType: ElementType { self == .bytes ? .u8 : .f32 }
 }
 
-/// Renders views of one image after another with buffers of its own, allocated once:
-/// each worker thread has one. `load` an image, then `render` each of its views' plans.
+/// Renders views with buffers of its own, allocated once, for the ops its recipe uses:
+/// each worker thread has one.
 final class ViewRenderer {
   let recipe: Recipe
   let channels: Int
@@ -27,11 +28,10 @@ final class ViewRenderer {
   let blurSize: Int
   let elasticSize: Int
 
-  /// The loaded image, C × height × width bytes.
-  private let source: UnsafeMutablePointer<UInt8>
-  /// After the affine step, C × height × width.
+  /// After the affine step, C × height × width, then zeros for the crop's taps that run
+  /// past the image's end (weighted 0); empty when the recipe has no affine or elastic step.
   private let warped: UnsafeMutablePointer<Float>
-  /// The elastic displacements, 2 × height × width.
+  /// The elastic displacements, 2 × height × width; empty without elastic.
   private let field: UnsafeMutablePointer<Float>
   /// The view being made, C × outputHeight × outputWidth.
   private let view: UnsafeMutablePointer<Float>
@@ -53,20 +53,21 @@ final class ViewRenderer {
     self.outputWidth = outputWidth
     self.encoding = encoding
     loops = PixelKernels.loops(for: instructions)
-    blurSize = recipe.blurKernelSize(height: outputHeight)
+    let blurs = !recipe.blur.isNever
+    blurSize = blurs ? recipe.blurKernelSize(height: outputHeight) : 1
     elasticSize = recipe.elastic.map { 2 * Int((3 * $0.sigma).rounded(.up)) + 1 } ?? 1
     resize = ResizeScratch(channels: channels, inputHeight: height, inputWidth: width, outputHeight: outputHeight, outputWidth: outputWidth)
-    // The crop's taps read up to columnTaps values past the image (with weight 0): zeros.
-    let count = channels * height * width
-    source = .allocate(capacity: count + resize.columnTaps)
+    let warps = recipe.hasAffine || recipe.elastic != nil
+    let count = warps ? channels * height * width : 0
     warped = .allocate(capacity: count + resize.columnTaps)
-    (source + count).initialize(repeating: 0, count: resize.columnTaps)
-    source.initialize(repeating: 0, count: count)
     (warped + count).initialize(repeating: 0, count: resize.columnTaps)
-    field = .allocate(capacity: 2 * height * width)
+    field = .allocate(capacity: recipe.elastic == nil ? 0 : 2 * height * width)
     view = .allocate(capacity: channels * outputHeight * outputWidth)
-    blur = BlurScratch(
-      height: max(height, outputHeight), width: max(width, outputWidth), maxSize: max(blurSize, elasticSize))
+    // Planes blurred: the view's, and the elastic field's at the input's size.
+    var planes: [(height: Int, width: Int, taps: Int)] = []
+    if blurs { planes.append((outputHeight, outputWidth, blurSize)) }
+    if recipe.elastic != nil { planes.append((height, width, elasticSize)) }
+    blur = BlurScratch(planes: planes)
     colorSteps = .allocate(capacity: ColorQueue.capacity)
     // The output map v ↦ v · scale[c] + offset[c].
     scale = .allocate(capacity: channels)
@@ -83,22 +84,16 @@ final class ViewRenderer {
 
   deinit {
     for buffer in [warped, field, view, scale, offset] { buffer.deallocate() }
-    source.deallocate()
     colorSteps.deallocate()
     resize.deallocate()
     blur.deallocate()
   }
 
-  /// Takes the image the next views are made from: `channels × height × width` u8.
-  func load(_ pixels: UnsafePointer<UInt8>) {
-    // A copy, so that the crop may read past the image's end (with weight 0).
-    source.update(from: pixels, count: channels * height * width)
-  }
-
-  /// Makes the view `plan` describes from the loaded image and writes it to `output`
-  /// (channels × outputHeight × outputWidth values of the encoding's type).
-  func render(_ plan: ViewPlan, into output: UnsafeMutableRawPointer) {
-    var image = CropSource.bytes(source)
+  /// Makes the view `plan` describes from `image` (channels × height × width bytes) and
+  /// writes it to `output` (channels × outputHeight × outputWidth values of the encoding's
+  /// type).
+  func render(_ plan: ViewPlan, of image: UnsafePointer<UInt8>, into output: UnsafeMutableRawPointer) {
+    var source = CropSource.bytes(image)
     if plan.affine != nil || plan.elasticSeed != nil {
       var displacement: UnsafePointer<Float>?
       if let seed = plan.elasticSeed, let elastic = recipe.elastic {
@@ -107,12 +102,12 @@ final class ViewRenderer {
       }
       let identity = AffineMap(degrees: 0, dx: 0, dy: 0, scale: 1, shear: 0, height: height, width: width)
       warp(
-        source, channels: channels, height: height, width: width, map: plan.affine ?? identity,
+        image, channels: channels, height: height, width: width, map: plan.affine ?? identity,
         displacement: displacement, into: warped)
-      image = .floats(warped)
+      source = .floats(warped)
     }
     resizedCrop(
-      image, channels: channels, height: height, width: width, box: plan.crop, flip: plan.flip,
+      source, channels: channels, height: height, width: width, box: plan.crop, flip: plan.flip,
       outputHeight: outputHeight, outputWidth: outputWidth, scratch: resize, into: view, loops)
     let plane = outputHeight * outputWidth
     var colors = ColorQueue(values: view, channels: channels, plane: plane, loops: loops, steps: colorSteps)
@@ -133,7 +128,7 @@ final class ViewRenderer {
     if let sigma = plan.blurSigma {
       if colors.count > 0 { colors.flush() }
       gaussianKernel(size: blurSize, sigma: sigma, into: blur.kernel)
-      gaussianBlur(view, planes: channels, height: outputHeight, width: outputWidth, size: blurSize, scratch: blur, loops)
+      blur.run(view, planes: channels, height: outputHeight, width: outputWidth, taps: blurSize, loops)
     }
     if plan.solarize { colors.append(ColorStep(.solarize, Float(recipe.solarizeThreshold))) }
     if colors.count > 0 { colors.flush() }
@@ -153,7 +148,7 @@ final class ViewRenderer {
     let count = 2 * height * width
     for i in 0..<count { field[i] = Float(rng.nextUnitDouble() * 2 - 1) }
     gaussianKernel(size: elasticSize, sigma: Float(elastic.sigma), into: blur.kernel)
-    gaussianBlur(field, planes: 2, height: height, width: width, size: elasticSize, scratch: blur, loops)
+    blur.run(field, planes: 2, height: height, width: width, taps: elasticSize, loops)
     let alpha = Float(elastic.alpha)
     for i in 0..<count { field[i] *= alpha }
   }

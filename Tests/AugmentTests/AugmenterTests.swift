@@ -69,6 +69,18 @@ import Testing
     }
   }
 
+  /// Elastic distortion of strength 0 moves nothing.
+  @Test func elasticOfNoStrengthIsTheIdentity() {
+    var recipe = Preset.none.recipe
+    recipe.elastic = Elastic(alpha: 0, sigma: 4)
+    let (schema, batch) = images(3, channels: 3, side: 20)
+    let output = StreamSchema.image(.u8, channels: 3, height: 20, width: 20, fields: [.split, .view])
+    let augmenter = Augmenter(recipe: recipe, views: 1, seed: 0, threads: 1, input: schema, output: output, encoding: .bytes)
+    var views = RecordBatch(schema: output)
+    augmenter.augment(batch, epoch: 0, into: &views)
+    #expect(views.payload == batch.payload)
+  }
+
   @Test func normalizedOutputIsFloat() {
     let input = images(2, channels: 1)
     let views = augment(input, preset: .none, views: 1, encoding: .normalized(mean: [0.5], std: [0.25]))
@@ -80,8 +92,19 @@ import Testing
   /// Every preset runs on grey and RGB images, larger and smaller output sizes too.
   @Test(arguments: Preset.allCases) func everyPresetRuns(_ preset: Preset) {
     for channels in [1, 3] {
-      let views = augment(images(3, channels: channels, side: 28), preset: preset, views: 2)
+      let input = images(3, channels: channels, side: 28)
+      let views = augment(input, preset: preset, views: 2)
       #expect(views.count == 6 && views.payload.count == 6 * channels * 28 * 28)
+      // Views of noise stay noise-like: not constant, the mean near the input's (jitter
+      // moves it by at most a factor 1.8 here), never NaN turned into black.
+      let size = channels * 28 * 28
+      let inputMean = Double(input.1.payload.reduce(0) { $0 + Int($1) }) / Double(input.1.payload.count)
+      for v in 0..<6 {
+        let pixels = views.payload[v * size..<(v + 1) * size]
+        let mean = Double(pixels.reduce(0) { $0 + Int($1) }) / Double(size)
+        #expect(Set(pixels).count > 10, "\(preset) view \(v) is nearly constant")
+        #expect(mean > inputMean / 2.5 && mean < min(255, inputMean * 2.5), "\(preset) view \(v): mean \(mean)")
+      }
     }
     var recipe = preset.recipe
     recipe.elastic = Elastic(alpha: 34, sigma: 4)

@@ -1,5 +1,6 @@
 import KernelLoops
 import SIMDKernels
+import Shared
 import Testing
 
 @testable import augment
@@ -109,7 +110,7 @@ import Testing
   /// A bright pixel in the middle of a 3×3 image blurred by a 3-tap kernel: the kernel's
   /// outer product, with the edges reflected (so each border pixel sees the centre twice).
   @Test(arguments: versions) func blurIsSeparableWithReflectedEdges(_ set: InstructionSet) {
-    let scratch = BlurScratch(height: 3, width: 3, maxSize: 3)
+    let scratch = BlurScratch(planes: [(3, 3, 3)])
     defer { scratch.deallocate() }
     gaussianKernel(size: 3, sigma: 1, into: scratch.kernel)
     // exp(−½) / (1 + 2 exp(−½)) and 1 / (1 + 2 exp(−½)).
@@ -117,21 +118,37 @@ import Testing
     #expect(abs(scratch.kernel[0] - side) < 1e-6 && abs(scratch.kernel[1] - middle) < 1e-6 && abs(scratch.kernel[2] - side) < 1e-6)
     var image: [Float] = [0, 0, 0, 0, 100, 0, 0, 0, 0]
     image.withUnsafeMutableBufferPointer {
-      gaussianBlur($0.baseAddress!, planes: 1, height: 3, width: 3, size: 3, scratch: scratch, PixelKernels.loops(for: set))
+      scratch.run($0.baseAddress!, planes: 1, height: 3, width: 3, taps: 3, PixelKernels.loops(for: set))
     }
     let (edge, centre) = (2 * side, middle)
     let expected: [Float] = [edge * edge, edge * centre, edge * edge, centre * edge, centre * centre, centre * edge, edge * edge, edge * centre, edge * edge].map { $0 * 100 }
     #expect(close(image, expected, tolerance: 1e-3), "\(image)")
   }
 
+  /// A kernel wider than the image reflects again and again: a 2-pixel row [a, b] padded by
+  /// 2 on each side reads a, b, a, b, a, b.
+  @Test(arguments: versions) func blurWiderThanTheImage(_ set: InstructionSet) {
+    let scratch = BlurScratch(planes: [(1, 2, 5)])
+    defer { scratch.deallocate() }
+    gaussianKernel(size: 5, sigma: 2, into: scratch.kernel)
+    let k = (0..<5).map { scratch.kernel[$0] }
+    var row: [Float] = [10, 50]
+    row.withUnsafeMutableBufferPointer {
+      scratch.run($0.baseAddress!, planes: 1, height: 1, width: 2, taps: 5, PixelKernels.loops(for: set))
+    }
+    let first = k[0] * 10 + k[1] * 50 + k[2] * 10 + k[3] * 50 + k[4] * 10
+    let second = k[0] * 50 + k[1] * 10 + k[2] * 50 + k[3] * 10 + k[4] * 50
+    #expect(close(row, [first, second], tolerance: 1e-3), "\(row)")
+  }
+
   /// Every compiled version gives the baseline's results on random data, for every loop
   /// (to rounding: the AVX2 version fuses its multiply-adds).
   @Test func versionsAgree() {
     guard InstructionSet.available.count > 1 else { return }
-    var rng = SystemRandomNumberGenerator()
+    var rng = SplitMix64(seed: 9)
     let (height, width) = (13, 37)
     let plane = height * width
-    let input = (0..<(3 * plane + 16)).map { _ in Float.random(in: 0...255, using: &rng) }
+    let input = (0..<(3 * plane + 16)).map { _ in 255 * rng.nextUnitFloat() }
     let bytes = input.map { UInt8($0) }
     // Resampling weights for a 13 × 37 box enlarged to 20 × 45, and a 9-tap kernel.
     // The tables own the weights: they must outlive the loops' use of them.

@@ -25,9 +25,14 @@ import ToolRunner
       augment in.us --seed 4 --threads 2 -q > other.us
       cmp one.us two.us && cmp two.us again.us && echo same
       cmp -s one.us other.us || echo differs
+      # Large views: few records per batch, so batching must not follow the thread count.
+      decode images "$0" --size 32x32 --channels 3 -q > rgb.us
+      augment rgb.us --size 96 --seed 3 --threads 1 -q > one.us
+      augment rgb.us --size 96 --seed 3 --threads 5 -q > five.us
+      cmp one.us five.us && echo same
       """
-    let result = try ToolRunner.shell(script)
-    #expect(String(decoding: result.stdout, as: UTF8.self) == "same\ndiffers\n", "\(result.stderr)")
+    let result = try ToolRunner.shell(script, [sharedData("png/pngsuite")])
+    #expect(String(decoding: result.stdout, as: UTF8.self) == "same\ndiffers\nsame\n", "\(result.stderr)")
   }
 
   @Test func epochsReplayAndShuffle() throws {
@@ -84,5 +89,23 @@ import ToolRunner
     try failure("decode fashion-mnist --limit 2 -q | augment --normalize 1,2,3,4,5,6 -q", "one std per channel", status: 64)
     try failure("decode fashion-mnist --limit 2 -q | augment --normalize 0.5,0.5 -q | augment", "u8 images", status: 65)
     try failure("echo hello | augment", "magic", status: 65)
+    try failure("decode fashion-mnist --limit 2 -q | augment --crop-ratio 1e40,1e40", "--crop-ratio", status: 64)
+    try failure("decode fashion-mnist --limit 2 -q | augment --blur-sigma 1e-50,1", "--blur-sigma", status: 64)
+    try failure("decode fashion-mnist --limit 2 -q | augment --jitter 1e308,0,0,0", "--jitter", status: 64)
+    try failure("decode fashion-mnist --limit 2 -q | augment --normalize 0,1e-40", "--normalize", status: 64)
+    try failure("decode fashion-mnist --limit 2 -q | augment --size 20000x20000", "--size", status: 64)
+  }
+
+  @Test func emptyAndClusteredInputs() throws {
+    for options in ["", "--epochs 3 --shuffle"] {
+      let empty = try ToolRunner.shell("decode fashion-mnist --limit 0 -q | augment \(options) -q | view --json")
+      #expect(empty.status == 0, "\(empty.stderr)")
+      #expect(empty.stdout.jsonObject["records"] as? Int == 0)
+    }
+    // Clusters (and probabilities) of the input are not carried over to the views.
+    let clustered = try ToolRunner.shell("decode fashion-mnist --limit 30 -q | cluster -k 3 --soft -q | augment -q | view --json")
+    #expect(clustered.status == 0, "\(clustered.stderr)")
+    #expect(clustered.stdout.jsonObject["records"] as? Int == 60)
+    #expect(clustered.stdout.jsonObject["probs"] == nil)
   }
 }
