@@ -51,6 +51,8 @@ let package = Package(
     // link OpenBLAS: its pthread build starts worker threads when it is loaded, which spin
     // on the other core and slow down tools that never call it (decode, view).
     .target(name: "Kernels", dependencies: ["COpenBLAS", "SIMDKernels"], swiftSettings: swiftSettings),
+    // The network layers of `embed`: each a forward and a backward over flat buffers.
+    .target(name: "Network", dependencies: ["Kernels"], swiftSettings: swiftSettings),
     // Hand-written SIMD loops, compiled once per instruction set: the generic bodies live
     // in KernelLoops; KernelsAVX2 instantiates them for AVX2 + FMA, and SIMDKernels for the
     // baseline CPU and chooses between the two at run time (CPUFeatures).
@@ -70,6 +72,7 @@ let package = Package(
     // MARK: Tests
     .testTarget(name: "SharedTests", dependencies: ["Shared"]),
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+    .testTarget(name: "NetworkTests", dependencies: ["Network", "Shared"]),
     .testTarget(name: "SIMDKernelsTests", dependencies: ["SIMDKernels", "Kernels"]),
     .testTarget(name: "ClusterTests", dependencies: ["cluster", "Shared"], exclude: ["Fixtures"]),
     .testTarget(name: "DecodeTests", dependencies: ["decode", "Shared"]),

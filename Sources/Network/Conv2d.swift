@@ -1,0 +1,140 @@
+import Kernels
+
+/// The shape of a 2-d convolution over C × H × W images: O filters of C × k × k, moved by
+/// `stride`, the image padded with `padding` zeros on every side.
+public struct Conv2dShape: Equatable, Sendable {
+  public let inChannels: Int
+  public let outChannels: Int
+  public let kernel: Int
+  public let stride: Int
+  public let padding: Int
+  public let inHeight: Int
+  public let inWidth: Int
+
+  public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, inHeight: Int, inWidth: Int) {
+    precondition(kernel > 0 && stride > 0 && padding >= 0, "bad convolution shape")
+    precondition(inHeight + 2 * padding >= kernel && inWidth + 2 * padding >= kernel, "kernel larger than the padded image")
+    self.inChannels = inChannels
+    self.outChannels = outChannels
+    self.kernel = kernel
+    self.stride = stride
+    self.padding = padding
+    self.inHeight = inHeight
+    self.inWidth = inWidth
+  }
+
+  public var outHeight: Int { (inHeight + 2 * padding - kernel) / stride + 1 }
+  public var outWidth: Int { (inWidth + 2 * padding - kernel) / stride + 1 }
+  /// Values in one input image, one output image, and the weight (O × C × k × k).
+  public var inputCount: Int { inChannels * inHeight * inWidth }
+  public var outputCount: Int { outChannels * outHeight * outWidth }
+  public var weightCount: Int { outChannels * patchCount }
+  /// Values in one patch, C × k × k: a row of the unfolded image.
+  public var patchCount: Int { inChannels * kernel * kernel }
+  /// The scratch `forward` and `backward` need: one image unfolded, (C k k) × (H′ W′).
+  public var columnCount: Int { patchCount * outHeight * outWidth }
+}
+
+/// A 2-d convolution with bias, as PyTorch's `nn.Conv2d`, over a batch of images stored
+/// image after image, each C × H × W:
+/// out[n, o, y, x] = bias[o] + Σ_{c,i,j} weight[o, c, i, j] · in[n, c, y·s + i − p, x·s + j − p].
+///
+/// Each image is unfolded (im2col) so that the sums are one matrix product per image.
+public enum Conv2d {
+  public static func forward(
+    _ input: UnsafePointer<Float>, batch: Int, _ shape: Conv2dShape, weight: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
+  ) {
+    let pixels = shape.outHeight * shape.outWidth
+    for n in 0..<batch {
+      unfold(input + n * shape.inputCount, shape, into: columns)
+      let out = output + n * shape.outputCount
+      BLAS.sgemm(m: shape.outChannels, n: pixels, k: shape.patchCount, weight, columns, out)
+      for o in 0..<shape.outChannels {
+        let row = out + o * pixels
+        let b = bias[o]
+        for p in 0..<pixels { row[p] += b }
+      }
+    }
+  }
+
+  /// Adds the gradients of the weight and bias to `weightGradient` and `biasGradient`, and
+  /// writes the input's gradient to `inputGradient` when given (a first layer needs none).
+  public static func backward(
+    _ outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>, batch: Int, _ shape: Conv2dShape,
+    weight: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+    weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>
+  ) {
+    let pixels = shape.outHeight * shape.outWidth
+    for n in 0..<batch {
+      let dOut = outputGradient + n * shape.outputCount
+      for o in 0..<shape.outChannels {
+        var sum: Float = 0
+        for p in 0..<pixels { sum += dOut[o * pixels + p] }
+        biasGradient[o] += sum
+      }
+      unfold(input + n * shape.inputCount, shape, into: columns)
+      // dW (O × Ckk) += dOut (O × P) · columnsᵀ (P × Ckk)
+      BLAS.sgemm(
+        transposeB: true, m: shape.outChannels, n: shape.patchCount, k: pixels, dOut, columns, beta: 1, weightGradient)
+      guard let inputGradient else { continue }
+      // d columns (Ckk × P) = Wᵀ (Ckk × O) · dOut (O × P), then folded back onto the image.
+      BLAS.sgemm(transposeA: true, m: shape.patchCount, n: pixels, k: shape.outChannels, weight, dOut, columns)
+      fold(columns, shape, into: inputGradient + n * shape.inputCount)
+    }
+  }
+
+  /// columns[(c k + i) k + j, y W′ + x] = in[c, y s + i − p, x s + j − p], or 0 in the padding.
+  static func unfold(_ image: UnsafePointer<Float>, _ shape: Conv2dShape, into columns: UnsafeMutablePointer<Float>) {
+    let (k, s, pad) = (shape.kernel, shape.stride, shape.padding)
+    let (height, width, outHeight, outWidth) = (shape.inHeight, shape.inWidth, shape.outHeight, shape.outWidth)
+    var row = columns
+    for c in 0..<shape.inChannels {
+      let plane = image + c * height * width
+      for i in 0..<k {
+        for j in 0..<k {
+          for y in 0..<outHeight {
+            let iy = y * s + i - pad
+            let target = row + y * outWidth
+            guard iy >= 0 && iy < height else {
+              target.update(repeating: 0, count: outWidth)
+              continue
+            }
+            let source = plane + iy * width
+            for x in 0..<outWidth {
+              let ix = x * s + j - pad
+              target[x] = ix >= 0 && ix < width ? source[ix] : 0
+            }
+          }
+          row += outHeight * outWidth
+        }
+      }
+    }
+  }
+
+  /// The adjoint of `unfold`: each column value added back to the pixel it came from.
+  static func fold(_ columns: UnsafePointer<Float>, _ shape: Conv2dShape, into image: UnsafeMutablePointer<Float>) {
+    let (k, s, pad) = (shape.kernel, shape.stride, shape.padding)
+    let (height, width, outHeight, outWidth) = (shape.inHeight, shape.inWidth, shape.outHeight, shape.outWidth)
+    image.update(repeating: 0, count: shape.inputCount)
+    var row = columns
+    for c in 0..<shape.inChannels {
+      let plane = image + c * height * width
+      for i in 0..<k {
+        for j in 0..<k {
+          for y in 0..<outHeight {
+            let iy = y * s + i - pad
+            guard iy >= 0 && iy < height else { continue }
+            let source = row + y * outWidth
+            let target = plane + iy * width
+            for x in 0..<outWidth {
+              let ix = x * s + j - pad
+              if ix >= 0 && ix < width { target[ix] += source[x] }
+            }
+          }
+          row += outHeight * outWidth
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,205 @@
+import Network
+import Shared
+import Testing
+
+/// Every layer's backward against central differences of a scalar loss L = Σ r · y, with
+/// r random, so that each output weighs in differently.
+@Suite struct GradientTests {
+  var rng = SplitMix64(seed: 11)
+
+  mutating func random(_ count: Int, scale: Float = 1) -> [Float] {
+    (0..<count).map { _ in scale * (2 * rng.nextUnitFloat() - 1) }
+  }
+
+  /// Compares `analytic` with (L(v + h) − L(v − h)) / 2h at every index of `values` (or
+  /// every `stride`-th), where `loss` reads `values`.
+  func expectGradient(
+    _ name: String, _ values: inout [Float], _ analytic: [Float], stride: Int = 1, h: Float = 1e-2,
+    tolerance: Double = 2e-2, loss: ([Float]) -> Double
+  ) {
+    for i in Swift.stride(from: 0, to: values.count, by: stride) {
+      let saved = values[i]
+      values[i] = saved + h
+      let up = loss(values)
+      values[i] = saved - h
+      let down = loss(values)
+      values[i] = saved
+      let numeric = (up - down) / (2 * Double(h))
+      let error = abs(numeric - Double(analytic[i]))
+      #expect(error <= tolerance * max(1, abs(numeric)), "\(name)[\(i)]: analytic \(analytic[i]), numeric \(numeric)")
+    }
+  }
+
+  func dot(_ a: [Float], _ b: [Float]) -> Double {
+    zip(a, b).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+  }
+
+  @Test mutating func conv2d() {
+    for (stride, padding) in [(1, 0), (2, 1), (1, 2)] {
+      let shape = Conv2dShape(inChannels: 2, outChannels: 3, kernel: 3, stride: stride, padding: padding, inHeight: 6, inWidth: 5)
+      let batch = 2
+      var input = random(batch * shape.inputCount)
+      var weight = random(shape.weightCount, scale: 0.5)
+      var bias = random(shape.outChannels)
+      let r = random(batch * shape.outputCount)
+      var columns = [Float](repeating: 0, count: shape.columnCount)
+      func run(_ input: [Float], _ weight: [Float], _ bias: [Float]) -> [Float] {
+        var output = [Float](repeating: 0, count: batch * shape.outputCount)
+        Conv2d.forward(input, batch: batch, shape, weight: weight, bias: bias, columns: &columns, into: &output)
+        return output
+      }
+      var dInput = [Float](repeating: 0, count: input.count)
+      var dWeight = [Float](repeating: 0, count: weight.count)
+      var dBias = [Float](repeating: 0, count: bias.count)
+      Conv2d.backward(
+        r, input: input, batch: batch, shape, weight: weight, columns: &columns, inputGradient: &dInput,
+        weightGradient: &dWeight, biasGradient: &dBias)
+      let (w, b, x) = (weight, bias, input)
+      expectGradient("conv input s\(stride) p\(padding)", &input, dInput) { dot(run($0, w, b), r) }
+      expectGradient("conv weight", &weight, dWeight) { dot(run(x, $0, b), r) }
+      expectGradient("conv bias", &bias, dBias) { dot(run(x, w, $0), r) }
+    }
+  }
+
+  /// A known answer too: a 1×1 kernel of weight 2 and bias 1 maps every pixel to 2x + 1,
+  /// and a 2×2 kernel of ones sums each window.
+  @Test func conv2dKnownAnswers() {
+    let input: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    var columns = [Float](repeating: 0, count: 64)
+    var output = [Float](repeating: 0, count: 9)
+    let pointwise = Conv2dShape(inChannels: 1, outChannels: 1, kernel: 1, inHeight: 3, inWidth: 3)
+    Conv2d.forward(input, batch: 1, pointwise, weight: [2], bias: [1], columns: &columns, into: &output)
+    #expect(output == input.map { 2 * $0 + 1 })
+    let window = Conv2dShape(inChannels: 1, outChannels: 1, kernel: 2, inHeight: 3, inWidth: 3)
+    var sums = [Float](repeating: 0, count: 4)
+    Conv2d.forward(input, batch: 1, window, weight: [1, 1, 1, 1], bias: [0], columns: &columns, into: &sums)
+    #expect(sums == [12, 16, 24, 28])
+  }
+
+  @Test mutating func batchNorm() {
+    let (batch, channels, pixels) = (3, 2, 5)
+    var input = random(batch * channels * pixels, scale: 2)
+    var scale = random(channels).map { $0 + 1.5 }
+    var shift = random(channels)
+    let r = random(input.count)
+    func run(_ input: [Float], _ scale: [Float], _ shift: [Float]) -> [Float] {
+      var (mean, inverse) = ([Float](repeating: 0, count: channels), [Float](repeating: 0, count: channels))
+      var (runningMean, runningVariance) = ([Float](repeating: 0, count: channels), [Float](repeating: 1, count: channels))
+      var output = [Float](repeating: 0, count: input.count)
+      BatchNorm.forwardTraining(
+        input, batch: batch, channels: channels, pixels: pixels, scale: scale, shift: shift, mean: &mean,
+        inverseDeviation: &inverse, runningMean: &runningMean, runningVariance: &runningVariance, momentum: 0.1,
+        into: &output)
+      return output
+    }
+    var (mean, inverse) = ([Float](repeating: 0, count: channels), [Float](repeating: 0, count: channels))
+    var (runningMean, runningVariance) = ([Float](repeating: 0, count: channels), [Float](repeating: 1, count: channels))
+    var output = [Float](repeating: 0, count: input.count)
+    BatchNorm.forwardTraining(
+      input, batch: batch, channels: channels, pixels: pixels, scale: scale, shift: shift, mean: &mean,
+      inverseDeviation: &inverse, runningMean: &runningMean, runningVariance: &runningVariance, momentum: 0.1,
+      into: &output)
+    // Each channel of the output has mean β and standard deviation |γ| (up to ε).
+    for c in 0..<channels {
+      let values = (0..<batch).flatMap { n in (0..<pixels).map { output[(n * channels + c) * pixels + $0] } }
+      let m = values.reduce(0, +) / Float(values.count)
+      let sd = (values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Float(values.count)).squareRoot()
+      #expect(abs(m - shift[c]) < 1e-4 && abs(sd - abs(scale[c])) < 1e-3)
+      // Running statistics: 0.9 · initial + 0.1 · batch (the variance unbiased).
+      let inputs = (0..<batch).flatMap { n in (0..<pixels).map { input[(n * channels + c) * pixels + $0] } }
+      let mu = inputs.reduce(0, +) / Float(inputs.count)
+      let unbiased = inputs.map { ($0 - mu) * ($0 - mu) }.reduce(0, +) / Float(inputs.count - 1)
+      #expect(abs(runningMean[c] - 0.1 * mu) < 1e-5 && abs(runningVariance[c] - (0.9 + 0.1 * unbiased)) < 1e-4)
+    }
+    var (dInput, dScale, dShift) = ([Float](repeating: 0, count: input.count), [Float](repeating: 0, count: channels), [Float](repeating: 0, count: channels))
+    BatchNorm.backward(
+      r, input: input, batch: batch, channels: channels, pixels: pixels, scale: scale, mean: mean,
+      inverseDeviation: inverse, inputGradient: &dInput, scaleGradient: &dScale, shiftGradient: &dShift)
+    let (x, g, b) = (input, scale, shift)
+    expectGradient("bn input", &input, dInput, h: 1e-2) { dot(run($0, g, b), r) }
+    expectGradient("bn scale", &scale, dScale) { dot(run(x, $0, b), r) }
+    expectGradient("bn shift", &shift, dShift) { dot(run(x, g, $0), r) }
+  }
+
+  @Test mutating func reluAndPools() {
+    // Inputs kept away from 0 and from ties, where the functions have no derivative.
+    var input = random(2 * 3 * 4 * 6).map { $0 < 0 ? $0 - 0.1 : $0 + 0.1 }
+    let r = random(input.count)
+    var output = [Float](repeating: 0, count: input.count)
+    ReLU.forward(input, count: input.count, into: &output)
+    var dInput = [Float](repeating: 0, count: input.count)
+    ReLU.backward(r, output: output, count: input.count, into: &dInput)
+    expectGradient("relu", &input, dInput, h: 1e-3) { x in
+      var y = [Float](repeating: 0, count: x.count)
+      ReLU.forward(x, count: x.count, into: &y)
+      return dot(y, r)
+    }
+    // Max pool 2 over 6 planes of 4 × 6.
+    let (planes, height, width) = (6, 4, 6)
+    let pooledCount = planes * 2 * 3
+    let rp = random(pooledCount)
+    func pool(_ x: [Float]) -> ([Float], [Int32]) {
+      var y = [Float](repeating: 0, count: pooledCount)
+      var argmax = [Int32](repeating: 0, count: pooledCount)
+      MaxPool.forward(x, planes: planes, height: height, width: width, kernel: 2, into: &y, argmax: &argmax)
+      return (y, argmax)
+    }
+    // Distinct values 0.01 apart, so that no window's maximum changes within ±h.
+    var order = Array(0..<input.count)
+    rng.shuffle(&order)
+    input = order.map { Float($0) * 0.01 - 0.7 }
+    let (pooled, argmax) = pool(input)
+    #expect(pooled[0] == [input[0], input[1], input[6], input[7]].max())
+    MaxPool.backward(rp, argmax: argmax, planes: planes, height: height, width: width, kernel: 2, into: &dInput)
+    expectGradient("maxpool", &input, dInput, h: 1e-3) { dot(pool($0).0, rp) }
+    // Global average pool.
+    let ra = random(planes)
+    var averaged = [Float](repeating: 0, count: planes)
+    GlobalAveragePool.forward(input, planes: planes, pixels: height * width, into: &averaged)
+    #expect(abs(averaged[1] - input[24..<48].reduce(0, +) / 24) < 1e-5)
+    GlobalAveragePool.backward(ra, planes: planes, pixels: height * width, into: &dInput)
+    expectGradient("gap", &input, dInput) { x in
+      var y = [Float](repeating: 0, count: planes)
+      GlobalAveragePool.forward(x, planes: planes, pixels: height * width, into: &y)
+      return dot(y, ra)
+    }
+  }
+
+  @Test mutating func linearAndL2Normalize() {
+    let (batch, inputs, outputs) = (4, 7, 5)
+    var input = random(batch * inputs)
+    var weight = random(outputs * inputs)
+    var bias = random(outputs)
+    let r = random(batch * outputs)
+    func run(_ x: [Float], _ w: [Float], _ b: [Float]) -> [Float] {
+      var y = [Float](repeating: 0, count: batch * outputs)
+      Linear.forward(x, batch: batch, inputs: inputs, outputs: outputs, weight: w, bias: b, into: &y)
+      return y
+    }
+    // y[0][0] = b[0] + Σ x[0][i] w[0][i], worked out directly.
+    let first = bias[0] + (0..<inputs).reduce(Float(0)) { $0 + input[$1] * weight[$1] }
+    #expect(abs(run(input, weight, bias)[0] - first) < 1e-5)
+    var (dInput, dWeight, dBias) = ([Float](repeating: 0, count: input.count), [Float](repeating: 0, count: weight.count), [Float](repeating: 0, count: outputs))
+    Linear.backward(
+      r, input: input, batch: batch, inputs: inputs, outputs: outputs, weight: weight, inputGradient: &dInput,
+      weightGradient: &dWeight, biasGradient: &dBias)
+    let (x, w, b) = (input, weight, bias)
+    expectGradient("linear input", &input, dInput) { dot(run($0, w, b), r) }
+    expectGradient("linear weight", &weight, dWeight) { dot(run(x, $0, b), r) }
+    expectGradient("linear bias", &bias, dBias) { dot(run(x, w, $0), r) }
+
+    var vectors = random(batch * inputs)
+    let rn = random(vectors.count)
+    func normalized(_ v: [Float]) -> [Float] {
+      var y = [Float](repeating: 0, count: v.count)
+      L2Normalize.forward(v, batch: batch, dimension: inputs, into: &y)
+      return y
+    }
+    let unit = normalized(vectors)
+    let length = (0..<inputs).reduce(Float(0)) { $0 + unit[$1] * unit[$1] }
+    #expect(abs(length - 1) < 1e-5)
+    var dVectors = [Float](repeating: 0, count: vectors.count)
+    L2Normalize.backward(rn, input: vectors, output: unit, batch: batch, dimension: inputs, into: &dVectors)
+    expectGradient("l2", &vectors, dVectors, h: 1e-3) { dot(normalized($0), rn) }
+  }
+}
