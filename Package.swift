@@ -52,7 +52,7 @@ let package = Package(
     // on the other core and slow down tools that never call it (decode, view).
     .target(name: "Kernels", dependencies: ["COpenBLAS", "SIMDKernels"], swiftSettings: swiftSettings),
     // The network layers of `embed`: each a forward and a backward over flat buffers.
-    .target(name: "Network", dependencies: ["Kernels"], swiftSettings: swiftSettings),
+    .target(name: "Network", dependencies: ["Kernels", "Shared"], swiftSettings: swiftSettings),
     // Hand-written SIMD loops, compiled once per instruction set: the generic bodies live
     // in KernelLoops; KernelsAVX2 instantiates them for AVX2 + FMA, and SIMDKernels for the
     // baseline CPU and chooses between the two at run time (CPUFeatures).

@@ -203,3 +203,43 @@ import Testing
     expectGradient("l2", &vectors, dVectors, h: 1e-3) { dot(normalized($0), rn) }
   }
 }
+
+/// The whole ConvNet: backward through every layer against central differences of
+/// L = Σ r · f(x) on every parameter of a tiny network.
+@Suite struct ConvNetTests {
+  @Test func gradientsMatchFiniteDifferences() {
+    let configuration = ConvNet.Configuration(channels: 1, height: 8, width: 8, filters1: 2, filters2: 3, outputs: 4)
+    let batch = 2
+    let net = ConvNet(configuration, maxBatch: batch)
+    net.initialize(seed: 1)
+    // 8×8 → conv 6×6 → conv 4×4 → pool 2×2: 3 · 2 · 2 = 12 features.
+    #expect(net.features == 12 && net.parameters.count == 2 * 9 + 2 + 3 * 2 * 9 + 3 + 4 * 12 + 4)
+    var rng = SplitMix64(seed: 2)
+    let input = (0..<(batch * 64)).map { _ in rng.nextUnitFloat() }
+    let r = (0..<(batch * 4)).map { _ in 2 * rng.nextUnitFloat() - 1 }
+    func loss() -> Double {
+      let output = net.forward(input, batch: batch)
+      return (0..<r.count).reduce(0) { $0 + Double(output[$1]) * Double(r[$1]) }
+    }
+    _ = loss()
+    net.gradients.zero()
+    net.backward(r, input: input, batch: batch)
+    let analytic = Array(UnsafeBufferPointer(start: net.gradients.base, count: net.gradients.count))
+    let values = net.parameters.base
+    var checked = 0
+    for i in 0..<net.parameters.count {
+      let saved = values[i]
+      values[i] = saved + 1e-2
+      let up = loss()
+      values[i] = saved - 1e-2
+      let down = loss()
+      values[i] = saved
+      let numeric = (up - down) / 2e-2
+      // A ReLU or a pooling choice that flips within ±h makes the difference meaningless.
+      let kinked = abs(numeric - Double(analytic[i])) > 0.05 * max(1, abs(numeric))
+      if !kinked { checked += 1 }
+    }
+    // Nearly every parameter agrees; a kink can spoil a few.
+    #expect(checked >= net.parameters.count * 95 / 100, "\(checked) of \(net.parameters.count)")
+  }
+}
