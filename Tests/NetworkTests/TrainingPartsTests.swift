@@ -130,3 +130,44 @@ import Testing
     #expect(gradients.slices == parameters.slices && gradients.base[288] == 0)
   }
 }
+
+/// Parameters to a safetensors file and back, and the refusals of a file for another network.
+@Suite struct ArenaFileTests {
+  func network() -> Arena {
+    let arena = Arena()
+    arena.add("fc.weight", shape: [2, 3])
+    arena.add("fc.bias", shape: [2])
+    for i in 0..<arena.count { arena.base[i] = Float(i) + 0.5 }
+    return arena
+  }
+
+  @Test func roundTrip() throws {
+    let original = network()
+    let bytes = original.safeTensors(metadata: ["arch": "test"]).encoded()
+    let file = try SafeTensors(bytes: bytes, name: "m.safetensors")
+    #expect(file.metadata["arch"] == "test" && file.tensors["fc.weight"]?.shape == [2, 3])
+    let copy = original.sameLayout()
+    try copy.load(file, name: "m.safetensors")
+    #expect(Array(UnsafeBufferPointer(start: copy.base, count: copy.count)) == (0..<8).map { Float($0) + 0.5 })
+  }
+
+  @Test func otherNetworksAreRefused() throws {
+    var file = network().safeTensors()
+    file.tensors["fc.bias"] = ([3], [0, 0, 0])
+    func refusal(_ file: SafeTensors) -> String {
+      let error = #expect(throws: Failure.self) { try network().load(file, name: "m") }
+      return error.map { "\($0)" } ?? "no error"
+    }
+    #expect(refusal(file).contains("m: tensor fc.bias has shape [3], expected [2]"))
+    var missing = network().safeTensors()
+    missing.tensors["fc.bias"] = nil
+    #expect(refusal(missing).contains("no tensor named fc.bias"))
+    var extra = network().safeTensors()
+    extra.tensors["conv1.weight"] = ([1], [0])
+    #expect(refusal(extra).contains("conv1.weight is not part of this network"))
+    // Nothing is half loaded: a refused file leaves the arena as it was.
+    let arena = network()
+    _ = try? arena.load(file, name: "m")
+    #expect(arena.base[0] == 0.5)
+  }
+}
