@@ -80,11 +80,6 @@ struct ResizeScratch {
 enum CropSource {
   case bytes(UnsafePointer<UInt8>)
   case floats(UnsafePointer<Float>)
-
-  var isBytes: Bool {
-    if case .bytes = self { return true }
-    return false
-  }
 }
 
 /// torchvision's `resized_crop` (with `antialias=True`) followed, when `flip`, by a
@@ -103,20 +98,22 @@ func resizedCrop(
   let rows = scratch.rows.weights(from: box.height)
   let plane = height * width
   let offset = box.top * width + box.left
-  var source = input
-  if case let .bytes(pixels) = input {
+  // The box as floats: where they start, and the strides of their rows and planes.
+  let (values, stride, planeStride): (UnsafePointer<Float>, Int, Int)
+  switch input {
+  case let .bytes(pixels):
     // Widened first: the gather then reads floats, one instruction per tap.
     let count = channels * box.height * box.width
     loops.widen(
       pixels + offset, inputStride: width, inputPlane: plane, planes: channels, rows: box.height, columns: box.width,
       into: scratch.box)
     (scratch.box + count).update(repeating: 0, count: scratch.columnTaps)
-    source = .floats(scratch.box)
+    (values, stride, planeStride) = (UnsafePointer(scratch.box), box.width, box.height * box.width)
+  case let .floats(image):
+    (values, stride, planeStride) = (image + offset, width, plane)
   }
-  guard case let .floats(values) = source else { return }
-  let (start, stride, planeStride) = input.isBytes ? (0, box.width, box.height * box.width) : (offset, width, plane)
   loops.gather(
-    values + start, inputStride: stride, inputPlane: planeStride, planes: channels, rows: box.height, first: columns.first,
+    values, inputStride: stride, inputPlane: planeStride, planes: channels, rows: box.height, first: columns.first,
     weights: columns.weights, taps: columns.used, count: outputWidth, reversed: flip, into: scratch.horizontal,
     outputStride: outputWidth, outputPlane: box.height * outputWidth)
   loops.resampleColumns(
