@@ -72,7 +72,7 @@ let package = Package(
     // MARK: Tests
     .testTarget(name: "SharedTests", dependencies: ["Shared"]),
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-    .testTarget(name: "NetworkTests", dependencies: ["Network", "Shared"]),
+    .testTarget(name: "NetworkTests", dependencies: ["Network", "Shared"], exclude: ["Fixtures"]),
     .testTarget(name: "SIMDKernelsTests", dependencies: ["SIMDKernels", "Kernels"]),
     .testTarget(name: "ClusterTests", dependencies: ["cluster", "Shared"], exclude: ["Fixtures"]),
     .testTarget(name: "DecodeTests", dependencies: ["decode", "Shared"]),

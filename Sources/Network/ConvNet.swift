@@ -7,7 +7,7 @@ import Shared
 ///
 /// Parameters and their gradients are two arenas of one layout; activations live in a
 /// third, sized for `maxBatch` images, so that a forward and backward allocate nothing.
-public final class ConvNet {
+public final class ConvNet: NetworkModule {
   public struct Configuration: Equatable, Sendable {
     public var channels = 1
     public var height = 28
@@ -61,22 +61,13 @@ public final class ConvNet {
 
   deinit { argmax.deallocate() }
 
-  /// PyTorch's default initialisation: weights and biases uniform in ±1/√fan-in.
+  public var inputSize: Int { conv1.inputCount }
+  public var outputSize: Int { configuration.outputs }
+
   public func initialize(seed: UInt64) {
-    var rng = SplitMix64(seed: seed)
-    for (name, fanIn) in [
-      ("conv1", conv1.patchCount), ("conv2", conv2.patchCount), ("fc", features),
-    ] {
-      let bound = 1 / Float(fanIn).squareRoot()
-      for suffix in ["weight", "bias"] {
-        let slice = parameters.slice("\(name).\(suffix)")!
-        let values = parameters.pointer(slice.name)
-        for i in 0..<slice.count { values[i] = bound * (2 * rng.nextUnitFloat() - 1) }
-      }
-    }
+    initializeUniform([("conv1", conv1.patchCount), ("conv2", conv2.patchCount), ("fc", features)], seed: seed)
   }
 
-  /// The outputs (batch × outputs) for `batch` ≤ `maxBatch` images.
   @discardableResult
   public func forward(_ input: UnsafePointer<Float>, batch: Int) -> UnsafePointer<Float> {
     precondition(batch <= maxBatch, "batch larger than the network was sized for")
@@ -95,9 +86,10 @@ public final class ConvNet {
     return UnsafePointer(output)
   }
 
-  /// Adds the parameters' gradients for `outputGradient` (batch × outputs) to `gradients`;
-  /// the activations must be those of the last `forward` on the same input.
-  public func backward(_ outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>, batch: Int) {
+  public func backward(
+    _ outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>, batch: Int,
+    inputGradient: UnsafeMutablePointer<Float>? = nil
+  ) {
     let (a1, a2, pooled) = (activations.pointer("a1"), activations.pointer("a2"), activations.pointer("pooled"))
     let (d1, d2, dPooled, columns) = (activations.pointer("d1"), activations.pointer("d2"), activations.pointer("dPooled"), activations.pointer("columns"))
     Linear.backward(
@@ -114,6 +106,6 @@ public final class ConvNet {
     ReLU.backward(d1, output: a1, count: batch * conv1.outputCount, into: d1)
     Conv2d.backward(
       d1, input: input, batch: batch, conv1, weight: parameters.pointer("conv1.weight"), columns: columns,
-      inputGradient: nil, weightGradient: gradients.pointer("conv1.weight"), biasGradient: gradients.pointer("conv1.bias"))
+      inputGradient: inputGradient, weightGradient: gradients.pointer("conv1.weight"), biasGradient: gradients.pointer("conv1.bias"))
   }
 }

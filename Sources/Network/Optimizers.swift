@@ -63,3 +63,64 @@ public struct LearningRateSchedule: Sendable, Equatable {
     return base * 0.5 * (1 + cos(.pi * progress))
   }
 }
+
+/// Which optimiser, and its settings apart from the learning rate (which the schedule gives
+/// at each step).
+public struct OptimizerSettings: Codable, Equatable, Sendable {
+  public enum Kind: String, Codable, Sendable, CaseIterable {
+    case sgd, adamw
+  }
+
+  public var kind: Kind
+  public var weightDecay: Float
+  /// SGD's momentum.
+  public var momentum: Float
+  /// AdamW's moment decays.
+  public var beta1: Float
+  public var beta2: Float
+
+  public init(kind: Kind, weightDecay: Float, momentum: Float = 0.9, beta1: Float = 0.9, beta2: Float = 0.999) {
+    (self.kind, self.weightDecay, self.momentum, self.beta1, self.beta2) = (kind, weightDecay, momentum, beta1, beta2)
+  }
+}
+
+/// An optimiser with its state for one network: SGD's velocity, or AdamW's two moments,
+/// each an arena of the layout of a module's parameters.
+public final class Optimizer {
+  public let settings: OptimizerSettings
+  /// Every state arena, with the prefix of its tensor names in a checkpoint.
+  public let states: [(prefix: String, arena: Arena)]
+  /// Steps taken (AdamW's bias correction counts them).
+  public var steps = 0
+  private let perModule: [[Arena]]
+
+  public init(_ settings: OptimizerSettings, for network: EmbeddingNetwork) {
+    self.settings = settings
+    let names = settings.kind == .sgd ? ["velocity"] : ["first_moment", "second_moment"]
+    perModule = network.modules.map { _, module in names.map { _ in module.parameters.sameLayout() } }
+    var states: [(String, Arena)] = []
+    for (index, (prefix, _)) in network.modules.enumerated() {
+      for (slot, name) in names.enumerated() { states.append(("optimizer.\(name).\(prefix)", perModule[index][slot])) }
+    }
+    self.states = states
+  }
+
+  /// One step over every parameter of `network` with its gradients.
+  public func step(_ network: EmbeddingNetwork, learningRate: Float) {
+    steps += 1
+    for ((_, module), state) in zip(network.modules, perModule) {
+      let (weights, gradients, count) = (module.parameters.base, module.gradients.base, module.parameters.count)
+      switch settings.kind {
+      case .sgd:
+        SGD.step(
+          weights, gradients: gradients, velocity: state[0].base, count: count, learningRate: learningRate,
+          momentum: settings.momentum, weightDecay: settings.weightDecay)
+      case .adamw:
+        AdamW.step(
+          weights, gradients: gradients, firstMoment: state[0].base, secondMoment: state[1].base, count: count,
+          step: steps, learningRate: learningRate, weightDecay: settings.weightDecay, beta1: settings.beta1,
+          beta2: settings.beta2)
+      }
+    }
+  }
+}

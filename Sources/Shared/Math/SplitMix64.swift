@@ -1,3 +1,5 @@
+import Foundation
+
 /// A small, fast, seedable random number generator (Steele, Lea & Flood, "Fast Splittable
 /// Pseudorandom Number Generators", 2014). Every tool's `--seed` feeds one of these, so a
 /// run is reproducible on any machine.
@@ -44,6 +46,12 @@ extension SplitMix64 {
   @inlinable
   public mutating func nextUnitDouble() -> Double {
     Double(next() >> 11) * 0x1p-53
+  }
+
+  /// A standard normal Double, by Box–Muller (the pair's second value is dropped).
+  public mutating func nextNormal() -> Double {
+    let radius = (-2 * log(1 - nextUnitDouble())).squareRoot()
+    return radius * cos(2 * Double.pi * nextUnitDouble())
   }
 
   /// A uniform Double in [lower, upper).
