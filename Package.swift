@@ -64,7 +64,7 @@ let package = Package(
     // MARK: Tools, one executable each
     .executableTarget(name: "decode", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
     .executableTarget(name: "augment", dependencies: ["Shared", "KernelLoops", "SIMDKernels", argumentParser], swiftSettings: swiftSettings),
-    .executableTarget(name: "embed", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),
+    .executableTarget(name: "embed", dependencies: ["Shared", "Kernels", "Network", argumentParser], swiftSettings: swiftSettings),
     .executableTarget(name: "cluster", dependencies: ["Shared", "Kernels", argumentParser], swiftSettings: swiftSettings),
     .executableTarget(name: "score", dependencies: ["Shared", "Kernels", argumentParser], swiftSettings: swiftSettings),
     .executableTarget(name: "view", dependencies: ["Shared", argumentParser], swiftSettings: swiftSettings),

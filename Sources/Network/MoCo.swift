@@ -13,8 +13,10 @@ public final class MoCo {
   public let momentum: Float
   public let queueSize: Int
   public let dimension: Int
-  /// `queueSize` unit vectors, a ring written from `queuePosition` on.
-  public let queue: UnsafeMutablePointer<Float>
+  /// The queue (`queueSize` unit vectors, a ring written from `queuePosition` on), in an
+  /// arena of its own so that a checkpoint saves it with the networks.
+  public let state = Arena()
+  public var queue: UnsafeMutablePointer<Float> { state.pointer("queue") }
   public var queuePosition = 0
   private let scratch = Arena()
 
@@ -26,7 +28,7 @@ public final class MoCo {
     (self.temperature, self.momentum) = (temperature, momentum)
     dimension = query.outputSize
     let batch = query.maxBatch
-    queue = .allocate(capacity: queueSize * dimension)
+    state.add("queue", shape: [queueSize, dimension])
     scratch.add("queries", shape: [batch, dimension])
     scratch.add("keys", shape: [batch, dimension])
     scratch.add("queryGradient", shape: [batch, dimension])
@@ -37,8 +39,6 @@ public final class MoCo {
     for i in 0..<queueSize * dimension { queue[i] = Float(rng.nextNormal()) }
     L2Normalize.forward(queue, batch: queueSize, dimension: dimension, into: queue)
   }
-
-  deinit { queue.deallocate() }
 
   /// One step on `batch` pairs of views (`queries[i]` and `keys[i]` are two views of image
   /// i): the query network's gradients are set, the key network and queue move on, and

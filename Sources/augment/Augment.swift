@@ -140,6 +140,11 @@ struct Augment: ParsableCommand {
       throw Failure("\(name): views of views would number \(inputViews) × \(views), past a view index's range", exitCode: ExitStatus.usage)
     }
     metadata.values["views"] = .number(inputViews * Double(views))
+    // Held input is read before the header goes out, so that the header can say how many
+    // epochs of how many images follow (embed train sizes its schedule by them).
+    let held = epochs == 1 && !shuffle ? nil : try reader.readAll()
+    metadata.values["epochs"] = held.map { _ in .number(Double(epochs)) }
+    metadata.values["epoch_images"] = held.map { .number(Double($0.count)) }
     if case let .normalized(mean, std) = encoding {
       metadata.range = 0...1
       metadata.values["normalize"] = .object([
@@ -174,7 +179,7 @@ struct Augment: ParsableCommand {
       written += slot.batch.count
       try background.submit(slot)
     }
-    if epochs == 1 && !shuffle {
+    if held == nil {
       var position = 0
       while let batch = try reader.next() {
         for start in stride(from: 0, to: batch.count, by: step) {
@@ -183,8 +188,7 @@ struct Augment: ParsableCommand {
         position += batch.count
         progress.update(written, unit: "views")
       }
-    } else {
-      let held = try reader.readAll()
+    } else if let held {
       let total = Double(held.count) * Double(views) * Double(epochs)
       for epoch in 0..<epochs {
         var order = Array(0..<held.count)

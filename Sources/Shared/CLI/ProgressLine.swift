@@ -37,6 +37,14 @@ public final class ProgressLine {
     FileHandle.standardError.write(Data("\r\u{1B}[K\(tool): \(text)".utf8))
   }
 
+  /// Writes `text` as a line of its own, kept (on a terminal or not): a milestone of long
+  /// work, such as an epoch's figures.
+  public func line(_ text: String) {
+    guard !quiet else { return }
+    let clear = interactive ? "\r\u{1B}[K" : ""
+    FileHandle.standardError.write(Data((clear + "\(tool): \(text)\n").utf8))
+  }
+
   /// Writes the summary line: `tool: <summary> in 1.23 s`.
   public func finish(_ summary: String) {
     guard !quiet else { return }

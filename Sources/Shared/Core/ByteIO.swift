@@ -304,13 +304,24 @@ enum TemporaryFiles {
   // Touched only from the main thread, and by the signal handler, which only reads.
   nonisolated(unsafe) private static var paths: [String] = []
   nonisolated(unsafe) private static var handlersInstalled = false
+  nonisolated(unsafe) static var deferring = false
+  nonisolated(unsafe) static var pendingSignal: sig_atomic_t = 0
 
   static func register(_ path: String) {
     paths.append(path)
+    installHandlers()
+  }
+
+  static func installHandlers() {
     guard !handlersInstalled else { return }
     handlersInstalled = true
     for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
       signal(signalNumber) { received in
+        // While deferring, the first signal is only noted; a second one ends the tool.
+        if TemporaryFiles.deferring && TemporaryFiles.pendingSignal == 0 {
+          TemporaryFiles.pendingSignal = received
+          return
+        }
         for path in TemporaryFiles.paths { unlink(path) }
         _exit(128 + received)
       }
@@ -319,6 +330,23 @@ enum TemporaryFiles {
 
   static func unregister(_ path: String) {
     paths.removeAll { $0 == path }
+  }
+}
+
+/// For long work that should end cleanly when interrupted (a training run saving its
+/// checkpoint): once `deferSignals()` is called, the first SIGINT, SIGTERM or SIGHUP is
+/// only noted in `signal`, for the tool to check between steps; a second one ends the
+/// tool at once, removing its temporary files as usual.
+public enum Interruption {
+  public static func deferSignals() {
+    TemporaryFiles.deferring = true
+    TemporaryFiles.installHandlers()
+  }
+
+  /// The signal received since `deferSignals()`, or nil.
+  public static var signal: Int32? {
+    let received = TemporaryFiles.pendingSignal
+    return received == 0 ? nil : received
   }
 }
 

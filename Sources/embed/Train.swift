@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import Kernels
+import Network
+import Shared
+
+/// `embed train`: learns an encoder from the view pairs augment writes.
+struct Train: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Learn an encoder with MoCo v2 or SimCLR from pairs of augmented views.",
+    discussion: """
+      Reads the stream `augment --views 2` writes (two views of each image, next to each \
+      other) and trains on batches of pairs as they arrive, so augment and training run \
+      as two processes:
+
+        decode fashion-mnist --split train | augment --views 2 --epochs 50 --shuffle | embed train -o moco.bin
+
+      The length of the learning-rate schedule comes from augment's --epochs (recorded in \
+      the stream), from --epochs or from --steps. A checkpoint (the model plus the \
+      training state) is written after every epoch and when interrupted (Ctrl-C); resume \
+      by running the same pipeline with --resume CHECKPOINT: the views of the steps \
+      already done are read and skipped, so the run continues as if never stopped. \
+      Memory holds one batch of views and the networks.
+      """)
+
+  enum Method: String, ExpressibleByArgument, CaseIterable {
+    case moco, simclr
+  }
+
+  @Argument(help: ArgumentHelp("The stream of views to read, or - for stdin.", valueName: "file"))
+  var input = "-"
+
+  @Option(name: .shortAndLong, help: ArgumentHelp("Write the trained model here (safetensors, atomically).", valueName: "file"))
+  var output: String
+
+  @Option(help: "moco (v2: momentum key encoder, queue of negatives, InfoNCE) or simclr (NT-Xent over the 2N views of a batch).")
+  var method: Method = .moco
+
+  @Option(help: ArgumentHelp("The encoder: convnet, the poster's conv3-conv3-maxpool-linear.", valueName: "name"))
+  var arch: Architecture.Encoder = .convnet
+
+  @Option(help: ArgumentHelp("Filters of the encoder's two convolutions.", valueName: "a,b"))
+  var widths = "32,64"
+
+  @Option(help: "Size of the representation (the encoder's output).")
+  var features = 128
+
+  @Option(help: ArgumentHelp("The MLP projection head's hidden and output sizes (trained, then dropped when embedding), or none.", valueName: "hidden,out|none"))
+  var head = "128,128"
+
+  @Option(help: "Images per step (each gives two views).")
+  var batch = 256
+
+  @Option(help: "Train for this many epochs of the stream (default: all that augment --epochs wrote).")
+  var epochs: Int?
+
+  @Option(help: "Train for this many steps (the schedule's length; needed when the stream does not say how many epochs it holds).")
+  var steps: Int?
+
+  @Option(help: "sgd (with momentum 0.9) or adamw.")
+  var optimizer: OptimizerSettings.Kind = .sgd
+
+  @Option(help: ArgumentHelp("Peak learning rate (default 0.06 for sgd, 0.001 for adamw).", valueName: "rate"))
+  var lr: Double?
+
+  @Option(name: .customLong("weight-decay"), help: ArgumentHelp("Weight decay (default 5e-4 for sgd, 0.01 for adamw).", valueName: "λ"))
+  var weightDecay: Float?
+
+  @Option(help: ArgumentHelp("Steps of linear warm-up before the cosine decay (default: 5% of the steps).", valueName: "n"))
+  var warmup: Int?
+
+  @Option(help: ArgumentHelp("Softmax temperature τ (default 0.2 for moco, 0.5 for simclr).", valueName: "τ"))
+  var temperature: Float?
+
+  @Option(help: "moco: negatives kept in the queue.")
+  var queue = 4096
+
+  @Option(help: ArgumentHelp("moco: the key encoder's momentum m in θk ← m θk + (1 − m) θq.", valueName: "m"))
+  var momentum: Float = 0.99
+
+  @Option(help: ArgumentHelp("The input normalisation, per channel (default: measured on the first batch).", valueName: "mean…,std…"))
+  var normalize: String?
+
+  @Option(help: ArgumentHelp("Append a CSV line per step (step, epoch, loss, learning rate, images/s, seconds) to FILE.", valueName: "file"))
+  var log: String?
+
+  @Option(help: ArgumentHelp("Where checkpoints go (default: the output's name + .ckpt).", valueName: "file"))
+  var checkpoint: String?
+
+  @Option(help: ArgumentHelp("Continue the run saved in this checkpoint (same pipeline, same options).", valueName: "file"))
+  var resume: String?
+
+  @Option(help: "Threads for the matrix products (default: every core).")
+  var threads = ProcessInfo.processInfo.activeProcessorCount
+
+  @Option(help: "Seed for the initial weights and queue, so runs are reproducible.")
+  var seed: UInt64 = 0
+
+  @Flag(name: .shortAndLong, help: "Print no progress or summary on stderr.")
+  var quiet = false
+
+  func validate() throws {
+    if batch < 2 || batch > 65536 { throw ValidationError("--batch must be 2...65536, not \(batch)") }
+    if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+    if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+    if epochs != nil && steps != nil { throw ValidationError("give --epochs or --steps, not both") }
+    if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive") }
+    if let weightDecay, !(weightDecay >= 0 && weightDecay.isFinite) { throw ValidationError("--weight-decay must be 0 or more") }
+    if let warmup, warmup < 0 { throw ValidationError("--warmup must be 0 or more") }
+    if let temperature, !(temperature > 0.001 && temperature <= 100) { throw ValidationError("--temperature must be in (0.001, 100]") }
+    if !(1...1 << 20).contains(queue) { throw ValidationError("--queue must be 1...1048576, not \(queue)") }
+    if !(momentum >= 0 && momentum <= 1) { throw ValidationError("--momentum must be in [0, 1]") }
+    if !(1...256).contains(threads) { throw ValidationError("--threads must be 1...256, not \(threads)") }
+    _ = try architecture(channels: 1, height: 28, width: 28)
+  }
+
+  /// The network the options describe, for images of C × H × W.
+  func architecture(channels: Int, height: Int, width: Int) throws -> Architecture {
+    guard let widths = integers(widths, count: 2) else {
+      throw ValidationError("--widths needs two filter counts like 32,64, not \(self.widths)")
+    }
+    var headSizes: [Int]?
+    if head != "none" {
+      guard let sizes = integers(head, count: 2) else {
+        throw ValidationError("--head needs hidden,out sizes like 128,128 or none, not \(head)")
+      }
+      headSizes = sizes
+    }
+    guard (1...65536).contains(features), widths.allSatisfy({ $0 <= 4096 }), (headSizes ?? []).allSatisfy({ $0 <= 65536 }) else {
+      throw ValidationError("--features, --widths and --head sizes must be reasonable (features 1...65536, widths ≤ 4096)")
+    }
+    let architecture = Architecture(
+      encoder: arch, channels: channels, height: height, width: width, widths: widths, features: features, head: headSizes)
+    if let problem = architecture.problem { throw Failure("the network would have \(problem)", exitCode: ExitStatus.usage) }
+    return architecture
+  }
+
+  var optimizerSettings: OptimizerSettings {
+    OptimizerSettings(kind: optimizer, weightDecay: weightDecay ?? (optimizer == .sgd ? 5e-4 : 0.01))
+  }
+
+  var learningRate: Double { lr ?? (optimizer == .sgd ? 0.06 : 0.001) }
+  var tau: Float { temperature ?? (method == .moco ? 0.2 : 0.5) }
+
+  func run() throws {
+    try refuseTerminalInput(input, example: "augment --views 2 | embed train -o model.bin")
+    BLAS.threads = threads
+    let trainer = try Trainer(self)
+    try trainer.run()
+  }
+}
+
+/// `count` positive integers separated by commas, or nil.
+func integers(_ text: String, count: Int) -> [Int]? {
+  let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+  guard values.count == count, values.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+  return values.map { $0! }
+}
+
+extension Architecture.Encoder: ExpressibleByArgument {}
+extension OptimizerSettings.Kind: ExpressibleByArgument {}
