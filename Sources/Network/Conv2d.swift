@@ -49,12 +49,8 @@ public enum Conv2d {
     for n in 0..<batch {
       unfold(input + n * shape.inputCount, shape, into: columns)
       let out = output + n * shape.outputCount
-      BLAS.sgemm(m: shape.outChannels, n: pixels, k: shape.patchCount, weight, columns, out)
-      for o in 0..<shape.outChannels {
-        let row = out + o * pixels
-        let b = bias[o]
-        for p in 0..<pixels { row[p] += b }
-      }
+      for o in 0..<shape.outChannels { (out + o * pixels).update(repeating: bias[o], count: pixels) }
+      BLAS.sgemm(m: shape.outChannels, n: pixels, k: shape.patchCount, weight, columns, beta: 1, out)
     }
   }
 
@@ -84,6 +80,15 @@ public enum Conv2d {
     }
   }
 
+  /// The outputs x whose input column x s + j − p lies inside the image: x0..<x1.
+  @inline(__always)
+  static func validColumns(_ shape: Conv2dShape, j: Int) -> (Int, Int) {
+    let (s, pad) = (shape.stride, shape.padding)
+    let x0 = pad > j ? (pad - j + s - 1) / s : 0
+    let x1 = min(shape.outWidth, (shape.inWidth + pad - j + s - 1) / s)
+    return (min(x0, x1), x1)
+  }
+
   /// columns[(c k + i) k + j, y W′ + x] = in[c, y s + i − p, x s + j − p], or 0 in the padding.
   static func unfold(_ image: UnsafePointer<Float>, _ shape: Conv2dShape, into columns: UnsafeMutablePointer<Float>) {
     let (k, s, pad) = (shape.kernel, shape.stride, shape.padding)
@@ -93,6 +98,7 @@ public enum Conv2d {
       let plane = image + c * height * width
       for i in 0..<k {
         for j in 0..<k {
+          let (x0, x1) = validColumns(shape, j: j)
           for y in 0..<outHeight {
             let iy = y * s + i - pad
             let target = row + y * outWidth
@@ -100,10 +106,18 @@ public enum Conv2d {
               target.update(repeating: 0, count: outWidth)
               continue
             }
-            let source = plane + iy * width
-            for x in 0..<outWidth {
-              let ix = x * s + j - pad
-              target[x] = ix >= 0 && ix < width ? source[ix] : 0
+            // Zeros where the window hangs over the padding, the image row in between.
+            target.update(repeating: 0, count: x0)
+            (target + x1).update(repeating: 0, count: outWidth - x1)
+            let source = plane + iy * width + j - pad
+            if s == 1 {
+              (target + x0).update(from: source + x0, count: x1 - x0)
+            } else {
+              var x = x0
+              while x < x1 {
+                target[x] = source[x * s]
+                x += 1
+              }
             }
           }
           row += outHeight * outWidth
@@ -122,14 +136,16 @@ public enum Conv2d {
       let plane = image + c * height * width
       for i in 0..<k {
         for j in 0..<k {
+          let (x0, x1) = validColumns(shape, j: j)
           for y in 0..<outHeight {
             let iy = y * s + i - pad
             guard iy >= 0 && iy < height else { continue }
             let source = row + y * outWidth
-            let target = plane + iy * width
-            for x in 0..<outWidth {
-              let ix = x * s + j - pad
-              if ix >= 0 && ix < width { target[ix] += source[x] }
+            let target = plane + iy * width + j - pad
+            var x = x0
+            while x < x1 {
+              target[x * s] += source[x]
+              x += 1
             }
           }
           row += outHeight * outWidth

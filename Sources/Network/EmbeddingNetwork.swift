@@ -1,3 +1,5 @@
+import Shared
+
 /// What a network is, enough to build it again before loading its weights; stored as JSON
 /// in a model file's `architecture` metadata.
 public struct Architecture: Codable, Equatable, Sendable {
@@ -43,23 +45,136 @@ public struct Architecture: Codable, Equatable, Sendable {
 
 /// An encoder with an optional projection head on top: the network `embed train` trains
 /// and `embed -m` runs (the encoder only, unless asked for the head).
+///
+/// With `threads` > 1 the network is data-parallel: each thread holds a replica with its
+/// own activations and gradients and runs its share of the batch's rows, its matrix
+/// products single-threaded; the gradients are summed into the first replica, whose
+/// parameters and gradients are the ones the optimiser sees (`modules`), and the other
+/// replicas copy its parameters before each forward.
 public final class EmbeddingNetwork {
   public let architecture: Architecture
-  public let encoder: NetworkModule
-  public let head: NetworkModule?
-  /// The modules with the prefixes of their tensor names in a model file.
-  public let modules: [(prefix: String, module: NetworkModule)]
   public let maxBatch: Int
+  /// The first replica's modules with the prefixes of their tensor names in a model file.
+  public let modules: [(prefix: String, module: NetworkModule)]
+  private let replicas: [Replica]
+  /// The replicas' outputs side by side (unused with one replica).
+  private let gathered: UnsafeMutablePointer<Float>
+
+  public init(_ architecture: Architecture, maxBatch: Int, threads: Int = 1) {
+    precondition(architecture.problem == nil, "bad architecture: \(architecture.problem!)")
+    self.architecture = architecture
+    self.maxBatch = maxBatch
+    let count = max(1, min(threads, maxBatch))
+    let share = (maxBatch + count - 1) / count
+    replicas = (0..<count).map { _ in Replica(architecture, maxBatch: share) }
+    modules = replicas[0].modules
+    gathered = .allocate(capacity: count == 1 ? 1 : maxBatch * replicas[0].outputSize)
+  }
+
+  deinit { gathered.deallocate() }
+
+  public var encoder: NetworkModule { replicas[0].encoder }
+  public var head: NetworkModule? { replicas[0].head }
+
+  /// Values in the output the loss sees (the head's, or the encoder's without a head).
+  public var outputSize: Int { replicas[0].outputSize }
+
+  public func initialize(seed: UInt64) {
+    for (index, (_, module)) in modules.enumerated() { module.initialize(seed: seed &+ UInt64(index)) }
+  }
+
+  /// The output the loss sees for `batch` images; `forwardEncoder` stops before the head.
+  @discardableResult
+  public func forward(_ input: UnsafePointer<Float>, batch: Int) -> UnsafePointer<Float> {
+    forward(input, batch: batch, throughHead: true)
+  }
+
+  @discardableResult
+  public func forwardEncoder(_ input: UnsafePointer<Float>, batch: Int) -> UnsafePointer<Float> {
+    forward(input, batch: batch, throughHead: false)
+  }
+
+  private func forward(_ input: UnsafePointer<Float>, batch: Int, throughHead: Bool) -> UnsafePointer<Float> {
+    precondition(batch <= maxBatch, "batch larger than the network was sized for")
+    guard replicas.count > 1 else { return replicas[0].forward(input, batch: batch, throughHead: throughHead) }
+    for replica in replicas.dropFirst() { replica.copyParameters(from: replicas[0]) }
+    let size = throughHead ? outputSize : architecture.features
+    let (inputSize, gathered) = (architecture.inputSize, UncheckedSendable(gathered))
+    let input = UncheckedSendable(input)
+    forEachShare(batch) { replica, rows in
+      let output = replica.forward(input.value + rows.lowerBound * inputSize, batch: rows.count, throughHead: throughHead)
+      (gathered.value + rows.lowerBound * size).update(from: output, count: rows.count * size)
+    }
+    return UnsafePointer(gathered.value)
+  }
+
+  /// Adds the gradients of every parameter for `outputGradient` (batch × outputSize),
+  /// after a `forward` of the same input.
+  public func backward(_ outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>, batch: Int) {
+    guard replicas.count > 1 else {
+      replicas[0].backward(outputGradient, input: input, batch: batch)
+      return
+    }
+    let (inputSize, size) = (architecture.inputSize, outputSize)
+    let (input, outputGradient) = (UncheckedSendable(input), UncheckedSendable(outputGradient))
+    forEachShare(batch) { replica, rows in
+      replica.backward(
+        outputGradient.value + rows.lowerBound * size, input: input.value + rows.lowerBound * inputSize, batch: rows.count)
+    }
+    for replica in replicas.dropFirst() {
+      for ((_, mine), (_, theirs)) in zip(modules, replica.modules) {
+        let (sum, part) = (mine.gradients.base, theirs.gradients.base)
+        var i = 0
+        while i < mine.gradients.count {
+          sum[i] += part[i]
+          i += 1
+        }
+      }
+    }
+  }
+
+  /// Runs `body` on each replica with its rows of a batch, in parallel.
+  private func forEachShare(_ batch: Int, _ body: (Replica, Range<Int>) -> Void) {
+    let share = (batch + replicas.count - 1) / replicas.count
+    let replicas = UncheckedSendable(self.replicas)
+    forEachChunk(count: batch, chunkSize: max(share, 1), workers: replicas.value.count) { worker, rows in
+      body(replicas.value[worker], rows)
+    }
+  }
+
+  public func zeroGradients() {
+    for replica in replicas { for (_, module) in replica.modules { module.gradients.zero() } }
+  }
+
+  /// Every parameter set to `other`'s (same architecture).
+  public func copyParameters(from other: EmbeddingNetwork) {
+    replicas[0].copyParameters(from: other.replicas[0])
+  }
+
+  /// MoCo's key-encoder update: θ ← m θ + (1 − m) θ_other.
+  public func moveAverage(toward other: EmbeddingNetwork, momentum m: Float) {
+    for ((_, mine), (_, theirs)) in zip(modules, other.modules) {
+      let (target, source) = (mine.parameters.base, theirs.parameters.base)
+      var i = 0
+      while i < mine.parameters.count {
+        target[i] = m * target[i] + (1 - m) * source[i]
+        i += 1
+      }
+    }
+  }
+}
+
+/// One copy of the network with its own activations and gradients.
+private final class Replica {
+  let encoder: NetworkModule
+  let head: NetworkModule?
+  let modules: [(prefix: String, module: NetworkModule)]
   /// dL/d(encoder output) when the head passes it down.
   private let encoderGradient: UnsafeMutablePointer<Float>
   /// The encoder's output of the last forward: the head's input in the backward.
   private var features: UnsafePointer<Float>?
 
-  public init(_ architecture: Architecture, maxBatch: Int) {
-    precondition(architecture.problem == nil, "bad architecture: \(architecture.problem!)")
-    self.architecture = architecture
-    self.maxBatch = maxBatch
-    let a = architecture
+  init(_ a: Architecture, maxBatch: Int) {
     switch a.encoder {
     case .convnet:
       encoder = ConvNet(
@@ -73,59 +188,31 @@ public final class EmbeddingNetwork {
 
   deinit { encoderGradient.deallocate() }
 
-  /// Values in the output the loss sees (the head's, or the encoder's without a head).
-  public var outputSize: Int { (head ?? encoder).outputSize }
+  var outputSize: Int { (head ?? encoder).outputSize }
 
-  public func initialize(seed: UInt64) {
-    for (index, (_, module)) in modules.enumerated() { module.initialize(seed: seed &+ UInt64(index)) }
+  func forward(_ input: UnsafePointer<Float>, batch: Int, throughHead: Bool) -> UnsafePointer<Float> {
+    let output = encoder.forward(input, batch: batch)
+    guard throughHead, let head else {
+      features = nil
+      return output
+    }
+    features = output
+    return head.forward(output, batch: batch)
   }
 
-  /// The output the loss sees for `batch` images; `forwardEncoder` stops before the head.
-  @discardableResult
-  public func forward(_ input: UnsafePointer<Float>, batch: Int) -> UnsafePointer<Float> {
-    let features = encoder.forward(input, batch: batch)
-    self.features = features
-    return head?.forward(features, batch: batch) ?? features
-  }
-
-  @discardableResult
-  public func forwardEncoder(_ input: UnsafePointer<Float>, batch: Int) -> UnsafePointer<Float> {
-    features = nil
-    return encoder.forward(input, batch: batch)
-  }
-
-  /// Adds the gradients of every parameter for `outputGradient` (batch × outputSize),
-  /// after a `forward` of the same input.
-  public func backward(_ outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>, batch: Int) {
+  func backward(_ outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>, batch: Int) {
     guard let head else {
       encoder.backward(outputGradient, input: input, batch: batch, inputGradient: nil)
       return
     }
-    guard let features else { preconditionFailure("backward before forward") }
+    guard let features else { preconditionFailure("backward before a forward through the head") }
     head.backward(outputGradient, input: features, batch: batch, inputGradient: encoderGradient)
     encoder.backward(encoderGradient, input: input, batch: batch, inputGradient: nil)
   }
 
-  public func zeroGradients() {
-    for (_, module) in modules { module.gradients.zero() }
-  }
-
-  /// Every parameter set to `other`'s (same architecture).
-  public func copyParameters(from other: EmbeddingNetwork) {
+  func copyParameters(from other: Replica) {
     for ((_, mine), (_, theirs)) in zip(modules, other.modules) {
       mine.parameters.base.update(from: theirs.parameters.base, count: mine.parameters.count)
-    }
-  }
-
-  /// MoCo's key-encoder update: θ ← m θ + (1 − m) θ_other.
-  public func moveAverage(toward other: EmbeddingNetwork, momentum m: Float) {
-    for ((_, mine), (_, theirs)) in zip(modules, other.modules) {
-      let (target, source) = (mine.parameters.base, theirs.parameters.base)
-      var i = 0
-      while i < mine.parameters.count {
-        target[i] = m * target[i] + (1 - m) * source[i]
-        i += 1
-      }
     }
   }
 }

@@ -145,6 +145,7 @@ struct Apply: ParsableCommand {
     if averageViews && !reader.schema.fields.contains(.view) {
       throw Failure("\(name): --average-views averages the views of each id, but the stream has no views (augment --views N makes them)", exitCode: ExitStatus.usage)
     }
+    try map.check(reader.schema, name: name)
     let schema = stream.schema(from: reader.schema)
     let output = try common.openOutput()
     let writer = try StreamWriter(output, schema: schema)

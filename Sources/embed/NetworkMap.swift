@@ -15,7 +15,6 @@ final class NetworkMap: VectorMap {
   let dimension: Int
   private let workers: [EmbeddingNetwork]
   private let buffers: [UnsafeMutablePointer<Float>]
-  private var input: PixelInput?
 
   init(path: String, head useHead: Bool, threads: Int) throws {
     let (model, file) = try ModelFile.read(path)
@@ -38,12 +37,12 @@ final class NetworkMap: VectorMap {
 
   deinit { buffers.forEach { $0.deallocate() } }
 
+  func check(_ schema: StreamSchema, name: String) throws {
+    try PixelInput.check(schema, fits: model.architecture, name: name, model: "the model")
+  }
+
   func vectors(of records: RecordBatch, schema: StreamSchema, name: String) throws -> [Float] {
-    if input == nil {
-      try PixelInput.check(schema, fits: model.architecture, name: name, model: "the model")
-      input = try PixelInput(schema: schema, normalization: model.normalization, name: name)
-    }
-    let input = self.input!
+    let input = try PixelInput(schema: schema, normalization: model.normalization, name: name)
     let (d, size, useHead) = (dimension, model.architecture.inputSize, self.useHead)
     var result = [Float](repeating: 0, count: records.count * d)
     let workers = UncheckedSendable(self.workers)
@@ -67,6 +66,8 @@ final class NetworkMap: VectorMap {
 /// metadata says (u8 pixels divided by 255).
 struct RawMap: VectorMap {
   let dimension: Int
+
+  func check(_ schema: StreamSchema, name: String) throws {}
 
   func vectors(of records: RecordBatch, schema: StreamSchema, name: String) throws -> [Float] {
     let matrix = try FeatureMatrix(schema: schema, records: records, name: name)

@@ -91,11 +91,14 @@ struct PCAModel: VectorMap {
     try output.commit()
   }
 
-  func vectors(of records: RecordBatch, schema: StreamSchema, name: String) throws -> [Float] {
-    let data = try FeatureMatrix(schema: schema, records: records, name: name)
-    guard data.dimension == inputDimension else {
+  func check(_ schema: StreamSchema, name: String) throws {
+    guard schema.layout != .none, schema.elementsPerRecord == inputDimension else {
       throw Failure("\(name): the PCA model takes records of \(inputDimension) values, but the stream holds \(schema.summary)")
     }
+  }
+
+  func vectors(of records: RecordBatch, schema: StreamSchema, name: String) throws -> [Float] {
+    let data = try FeatureMatrix(schema: schema, records: records, name: name)
     let (n, d, k) = (records.count, inputDimension, dimension)
     var centred = [Float](repeating: 0, count: n * d)
     var scratch: [Float] = []

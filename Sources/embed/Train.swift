@@ -91,7 +91,7 @@ struct Train: ParsableCommand {
   @Option(help: ArgumentHelp("Continue the run saved in this checkpoint (same pipeline, same options).", valueName: "file"))
   var resume: String?
 
-  @Option(help: "Threads for the matrix products (default: every core).")
+  @Option(help: "Threads, each running the network on its share of a batch (default: every core).")
   var threads = ProcessInfo.processInfo.activeProcessorCount
 
   @Option(help: "Seed for the initial weights and queue, so runs are reproducible.")
@@ -145,7 +145,11 @@ struct Train: ParsableCommand {
 
   func run() throws {
     try refuseTerminalInput(input, example: "augment --views 2 | embed train -o model.bin")
-    BLAS.threads = threads
+    // From here a Ctrl-C ends the run after its current step, with a checkpoint.
+    Interruption.deferSignals()
+    // Each thread runs a replica of the network on its share of the batch (data
+    // parallel); OpenBLAS's own threads would only compete with them.
+    BLAS.threads = 1
     let trainer = try Trainer(self)
     try trainer.run()
   }

@@ -54,14 +54,14 @@ final class Trainer {
     let views = 2 * options.batch
     switch options.method {
     case .moco:
-      network = EmbeddingNetwork(architecture, maxBatch: options.batch)
+      network = EmbeddingNetwork(architecture, maxBatch: options.batch, threads: options.threads)
       network.initialize(seed: options.seed)
       moco = MoCo(
-        query: network, key: EmbeddingNetwork(architecture, maxBatch: options.batch), queueSize: options.queue,
+        query: network, key: EmbeddingNetwork(architecture, maxBatch: options.batch, threads: options.threads), queueSize: options.queue,
         temperature: options.tau, momentum: options.momentum, seed: options.seed &+ 0x5155_4555)
       simclr = nil
     case .simclr:
-      network = EmbeddingNetwork(architecture, maxBatch: views)
+      network = EmbeddingNetwork(architecture, maxBatch: views, threads: options.threads)
       network.initialize(seed: options.seed)
       simclr = SimCLR(network: network, temperature: options.tau)
       moco = nil
@@ -117,7 +117,6 @@ final class Trainer {
 
 extension Trainer {
   func run() throws {
-    Interruption.deferSignals()
     let batch = options.batch
     let total = schedule.total
     let layout: ViewPairs.Layout = moco == nil ? .interleaved : .separate

@@ -3,6 +3,8 @@ import Shared
 /// Turns one batch of records into vectors, row after row (count × dimension floats).
 protocol VectorMap {
   var dimension: Int { get }
+  /// Refuses a stream whose records this map cannot take, before anything is written.
+  func check(_ schema: StreamSchema, name: String) throws
   func vectors(of records: RecordBatch, schema: StreamSchema, name: String) throws -> [Float]
 }
 

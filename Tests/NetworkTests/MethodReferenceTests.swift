@@ -80,10 +80,11 @@ import Testing
     return worst
   }
 
-  @Test func mocoMatchesPyTorch() {
+  /// With 2 threads each step runs as two replicas on 2 and 1 of the 3 pairs.
+  @Test(arguments: [1, 2]) func mocoMatchesPyTorch(threads: Int) {
     let run = Self.fixture.moco
-    let query = EmbeddingNetwork(Self.architecture, maxBatch: run.batch)
-    let key = EmbeddingNetwork(Self.architecture, maxBatch: run.batch)
+    let query = EmbeddingNetwork(Self.architecture, maxBatch: run.batch, threads: threads)
+    let key = EmbeddingNetwork(Self.architecture, maxBatch: run.batch, threads: threads)
     let moco = MoCo(query: query, key: key, queueSize: run.queue_size, temperature: run.temperature, momentum: run.momentum, seed: 0)
     set(query, run.query_initial)
     set(key, run.key_initial)
@@ -102,9 +103,9 @@ import Testing
     #expect(moco.queuePosition == 6)
   }
 
-  @Test func simclrMatchesPyTorch() {
+  @Test(arguments: [1, 2]) func simclrMatchesPyTorch(threads: Int) {
     let run = Self.fixture.simclr
-    let network = EmbeddingNetwork(Self.architecture, maxBatch: 2 * run.images)
+    let network = EmbeddingNetwork(Self.architecture, maxBatch: 2 * run.images, threads: threads)
     let simclr = SimCLR(network: network, temperature: run.temperature)
     set(network, run.initial)
     let optimizer = Optimizer(.init(kind: .adamw, weightDecay: run.weight_decay), for: network)

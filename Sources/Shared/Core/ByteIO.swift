@@ -341,6 +341,11 @@ public enum Interruption {
   public static func deferSignals() {
     TemporaryFiles.deferring = true
     TemporaryFiles.installHandlers()
+    // A parent may have left them blocked (the mask survives exec); they would never arrive.
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    for signalNumber in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, signalNumber) }
+    sigprocmask(SIG_UNBLOCK, &signals, nil)
   }
 
   /// The signal received since `deferSignals()`, or nil.

@@ -1,0 +1,191 @@
+import Foundation
+import Shared
+import Testing
+import ToolRunner
+
+/// embed end to end: training with its log, checkpoints, resumption and interruption; the
+/// model file; embedding with a model, raw values and PCA; bad input.
+@Suite struct EmbedToolTests {
+  /// A tiny network, so that the debug build trains in seconds.
+  static let tiny = "--widths 4,8 --features 16 --head 16,8"
+
+  /// The vectors of a stream as text (view --head), for comparing two streams' values.
+  static let values = "view --head 1000000 | tail -n +2"
+
+  @Test func resumingContinuesExactlyAndCheckpointsEmbed() throws {
+    let script = """
+      set -e
+      decode fashion-mnist --split test --limit 96 -q > in.us
+      augment in.us --views 2 --epochs 2 --shuffle --seed 1 -q > full.us
+      # The first epoch alone: the same views (each depends on seed, epoch and position).
+      augment in.us --views 2 --epochs 1 --shuffle --seed 1 -q > first.us
+      embed train full.us \(Self.tiny) --batch 16 --steps 12 --threads 2 -q -o straight.bin
+      embed train first.us \(Self.tiny) --batch 16 --steps 12 --threads 2 -q -o cut.bin --checkpoint c.ckpt 2> cut.err
+      grep -c "ended at step 6 of 12" cut.err
+      embed train full.us \(Self.tiny) --batch 16 --steps 12 --threads 2 -q -o resumed.bin --resume c.ckpt
+      embed -m straight.bin in.us -q | \(Self.values) > straight.txt
+      embed -m resumed.bin in.us -q | \(Self.values) > resumed.txt
+      cmp straight.txt resumed.txt && echo same
+      # A checkpoint embeds like a model.
+      embed -m c.ckpt in.us -q | view --json
+      """
+    let result = try ToolRunner.shell(script)
+    #expect(result.status == 0, "\(result.stderr)")
+    let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n")
+    #expect(lines.first == "1", "\(result.stdout)")
+    #expect(lines.dropFirst().first == "same", "\(result.stdout)")
+    let report = Data(lines.last.map { String($0) }!.utf8).jsonObject
+    #expect(report["records"] as? Int == 96 && report["shape"] as? [Int] == [16], "\(report)")
+  }
+
+  /// The mean loss of a log's rows in `range` (fractions of the run).
+  func meanLoss(_ csv: String, _ range: ClosedRange<Double>) -> Double {
+    let rows = csv.split(separator: "\n").dropFirst().map { Double($0.split(separator: ",")[2])! }
+    let part = rows[Int(range.lowerBound * Double(rows.count))..<Int(range.upperBound * Double(rows.count))]
+    return part.reduce(0, +) / Double(part.count)
+  }
+
+  /// SimCLR's loss on a small set; MoCo's hardly moves in so few steps (its negatives
+  /// improve with the network), so its fall is shown by the shipped model's log instead.
+  @Test func lossFallsOnRealData() throws {
+    let script = """
+      set -e
+      decode fashion-mnist --split train --limit 512 -q | augment --views 2 --epochs 6 --shuffle --crop-scale 0.2,1 -q \
+        | embed train --method simclr \(Self.tiny) --batch 32 --log log.csv -q -o m.bin
+      cat log.csv
+      """
+    let result = try ToolRunner.shell(script)
+    #expect(result.status == 0, "\(result.stderr)")
+    let csv = String(decoding: result.stdout, as: UTF8.self)
+    #expect(csv.hasPrefix("step,epoch,loss,learning_rate,images_per_second,seconds\n"))
+    #expect(csv.split(separator: "\n").count == 1 + 6 * 512 / 32)
+    #expect(meanLoss(csv, 0.9...1) < meanLoss(csv, 0...0.1) - 0.05, "\(csv)")
+  }
+
+  @Test func modelFileLoadsAsSafeTensors() throws {
+    let folder = try ToolRunner.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("m.bin").path
+    let result = try ToolRunner.shell(
+      "decode fashion-mnist --limit 64 -q | augment --views 2 --epochs 1 --shuffle -q | embed train \(Self.tiny) --batch 32 -q -o \"$0\"",
+      [path])
+    #expect(result.status == 0, "\(result.stderr)")
+    let file = try SafeTensors(bytes: FileInput(path: path).readToEnd(), name: path)
+    #expect(file.tensors["encoder.conv1.weight"]?.shape == [4, 1, 3, 3])
+    #expect(file.tensors["encoder.fc.weight"]?.shape == [16, 8 * 12 * 12])
+    #expect(file.tensors["head.2.weight"]?.shape == [8, 16])
+    #expect(file.tensors.count == 10)
+    #expect(file.metadata["format"] == "unsup-embed-model-1")
+    let architecture = Data(file.metadata["architecture"]!.utf8).jsonObject
+    #expect(architecture["encoder"] as? String == "convnet" && architecture["widths"] as? [Int] == [4, 8])
+    let normalization = Data(file.metadata["normalization"]!.utf8).jsonObject
+    #expect((normalization["std"] as? [Double])?.first ?? 0 > 0.1)
+    let recipe = Data(file.metadata["recipe"]!.utf8).jsonObject
+    #expect(recipe["method"] as? String == "moco" && recipe["batch"] as? Int == 32 && recipe["steps"] as? Int == 2)
+    // The model and its checkpoint, and no temporary file.
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["m.bin", "m.bin.ckpt"])
+  }
+
+  @Test func embeddingKeepsRecordsAndAveragesViews() throws {
+    let script = """
+      set -e
+      decode fashion-mnist --split test --limit 5 -q > in.us
+      augment in.us --views 2 --epochs 1 -q | embed train \(Self.tiny) --batch 4 --steps 1 -q -o m.bin
+      embed -m m.bin in.us -q | view --json
+      embed -m m.bin in.us -q | \(Self.values) > single.txt
+      # Three identical views of each image average to the image's own vector.
+      augment in.us --preset none --views 3 -q | embed -m m.bin --average-views -q | \(Self.values) > averaged.txt
+      cmp single.txt averaged.txt && echo same
+      embed -m m.bin in.us --f16 -q | view --json
+      embed -m m.bin in.us --layer head -q | view --json
+      """
+    let result = try ToolRunner.shell(script)
+    #expect(result.status == 0, "\(result.stderr)")
+    let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map { Data($0.utf8) }
+    #expect(lines.count == 4, "\(result.stdout)")
+    let plain = lines[0].jsonObject
+    #expect(plain["records"] as? Int == 5 && plain["shape"] as? [Int] == [16] && plain["dtype"] as? String == "f32")
+    #expect((plain["labels"] as? [String: Any])?.isEmpty == false)
+    #expect(String(decoding: lines[1], as: UTF8.self) == "same")
+    #expect(lines[2].jsonObject["dtype"] as? String == "f16")
+    #expect(lines[3].jsonObject["shape"] as? [Int] == [8])
+  }
+
+  @Test func rawAndPCA() throws {
+    let script = """
+      set -e
+      decode fashion-mnist --split test --limit 300 -q > in.us
+      embed --method raw in.us -q | view --json
+      embed --method pca --dims 5 --save p.bin in.us -q | \(Self.values) > fitted.txt
+      embed -m p.bin in.us -q | \(Self.values) > applied.txt
+      cmp fitted.txt applied.txt && echo same
+      embed --method pca --dims 5 --whiten --fit --save w.bin in.us -q
+      embed -m w.bin in.us -q | view --json
+      """
+    let result = try ToolRunner.shell(script)
+    #expect(result.status == 0, "\(result.stderr)")
+    let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map { Data($0.utf8) }
+    #expect(lines.count == 3, "\(result.stdout)")
+    let raw = lines[0].jsonObject
+    #expect(raw["shape"] as? [Int] == [784])
+    #expect((raw["max"] as? Double ?? 2) <= 1 && (raw["max"] as? Double ?? 0) > 0.9)
+    #expect(String(decoding: lines[1], as: UTF8.self) == "same")
+    // Whitened components have mean 0 and variance 1 (n − 1), so the values' sd is about 1.
+    let whitened = lines[2].jsonObject
+    #expect(abs((whitened["std"] as? Double ?? 0) - 1) < 0.01, "\(whitened)")
+    #expect(abs(whitened["mean"] as? Double ?? 1) < 1e-3, "\(whitened)")
+  }
+
+  @Test func interruptedTrainingLeavesAUsableCheckpoint() throws {
+    let script = """
+      decode fashion-mnist --split test --limit 64 -q > in.us
+      augment in.us --views 2 --epochs 400 --shuffle -q > views.us
+      # The full-sized network, so that it is still training when interrupted.
+      embed train views.us --batch 16 -q -o m.bin --checkpoint c.ckpt --log log.csv 2> err &
+      pid=$!
+      # Once a few steps are logged the run is well under way.
+      for i in $(seq 600); do [ "$(wc -l < log.csv 2>/dev/null || echo 0)" -ge 3 ] && break; sleep 0.1; done
+      kill -INT $pid
+      wait $pid
+      echo "status $?"
+      cat err
+      test -e m.bin || echo "no model"
+      embed -m c.ckpt in.us -q | view --json
+      """
+    let result = try ToolRunner.shell(script)
+    let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
+    #expect(lines.first == "status 130", "\(result.stdout) \(result.stderr)")
+    #expect(lines.dropFirst().first?.contains("interrupted at step") == true, "\(lines)")
+    #expect(lines.contains("no model"))
+    #expect(Data(lines.last!.utf8).jsonObject["records"] as? Int == 64, "\(lines)")
+    #expect(Data(lines.last!.utf8).jsonObject["shape"] as? [Int] == [128], "\(lines)")
+  }
+
+  @Test func badInputGetsOneLine() throws {
+    let cases: [(String, String)] = [
+      ("embed -m missing.bin in.us", "missing.bin"),
+      ("echo nonsense > x.bin; embed -m x.bin in.us", "x.bin"),
+      ("embed -m m.bin big.us", "takes 1×28×28 images"),
+      ("embed train in.us --steps 2 -o n.bin", "two views"),
+      ("augment in.us --views 2 -q | embed train -o n.bin", "--steps"),
+      ("augment in.us --views 2 -q | embed train --steps 2 --widths 8,8 --resume m.bin -o n.bin", "another network"),
+      ("augment in.us --views 2 -q | embed train --steps 2 --head none \(Self.tiny.replacingOccurrences(of: "--head 16,8", with: "")) --resume m.bin -o n.bin", "not a checkpoint"),
+      ("embed -m m.bin big.us > out.us; test -s out.us && echo 'wrote to stdout' >&2; false", "takes 1×28×28 images"),
+      ("embed train in.us --batch 1 -o n.bin", "--batch"),
+      ("embed --method pca in.us", "--dims"),
+      ("embed -m m.bin --layer head in.us", "no projection head"),
+    ]
+    let setup = """
+      decode fashion-mnist --split test --limit 8 -q > in.us
+      augment in.us --preset none --size 32 -q > big.us
+      augment in.us --views 2 -q | embed train --steps 1 --batch 4 --head none \(Self.tiny.replacingOccurrences(of: "--head 16,8", with: "")) -q -o m.bin
+      """
+    for (command, expected) in cases {
+      let result = try ToolRunner.shell(setup + "\n" + command)
+      #expect(result.status != 0, "\(command)")
+      let lines = result.stderr.split(separator: "\n")
+      #expect(lines.count == 1 && result.stderr.contains(expected), "\(command): \(result.stderr)")
+      #expect(lines.first?.hasPrefix("embed: ") == true, "\(command): \(result.stderr)")
+    }
+  }
+}
