@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the embedded default data (Fashion-MNIST from Debian's
 # dataset-fashion-mnist): decode it, describe it, and draw a contact sheet by class.
-# Then K-means on the raw pixels, scored against the labels. Later steps (augment,
-# embed) join as their issues land.
+# Then K-means on the raw pixels, scored against the labels; then the same on the vectors
+# of the shipped MoCo encoder (models/fashion-mnist-moco.bin, made by
+# pipelines/train_fashion_mnist.sh), and a kNN probe of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source pipelines/setup.sh
@@ -20,3 +21,9 @@ echo "wrote out/fashion-mnist.png"
 
 echo "== K-means on the raw pixels, scored against the labels"
 decode fashion-mnist | cluster -k 10 --seed 0 | score
+
+echo "== the shipped MoCo encoder: embed | cluster -k 10 | score"
+decode fashion-mnist --split test | embed -m models/fashion-mnist-moco.bin --layer head | cluster -k 10 --seed 0 | score
+
+echo "== kNN (k = 20) on the encoder's features: train split → test split"
+decode fashion-mnist --split all | embed -m models/fashion-mnist-moco.bin | score knn

@@ -64,11 +64,7 @@ public enum Conv2d {
     let pixels = shape.outHeight * shape.outWidth
     for n in 0..<batch {
       let dOut = outputGradient + n * shape.outputCount
-      for o in 0..<shape.outChannels {
-        var sum: Float = 0
-        for p in 0..<pixels { sum += dOut[o * pixels + p] }
-        biasGradient[o] += sum
-      }
+      for o in 0..<shape.outChannels { biasGradient[o] += Reduce.sum(dOut + o * pixels, count: pixels) }
       unfold(input + n * shape.inputCount, shape, into: columns)
       // dW (O × Ckk) += dOut (O × P) · columnsᵀ (P × Ckk)
       BLAS.sgemm(
@@ -143,9 +139,16 @@ public enum Conv2d {
             let source = row + y * outWidth
             let target = plane + iy * width + j - pad
             var x = x0
-            while x < x1 {
-              target[x * s] += source[x]
-              x += 1
+            if s == 1 {
+              while x < x1 {
+                target[x] += source[x]
+                x += 1
+              }
+            } else {
+              while x < x1 {
+                target[x * s] += source[x]
+                x += 1
+              }
             }
           }
           row += outHeight * outWidth

@@ -76,10 +76,13 @@ public final class ConvNet: NetworkModule {
     Conv2d.forward(input, batch: batch, conv1, weight: parameters.pointer("conv1.weight"), bias: parameters.pointer("conv1.bias"), columns: columns, into: a1)
     ReLU.forward(a1, count: batch * conv1.outputCount, into: a1)
     Conv2d.forward(a1, batch: batch, conv2, weight: parameters.pointer("conv2.weight"), bias: parameters.pointer("conv2.bias"), columns: columns, into: a2)
-    ReLU.forward(a2, count: batch * conv2.outputCount, into: a2)
+    // ReLU after the pooling rather than before: max and ReLU commute, and so do their
+    // gradients (a window whose maximum is ≤ 0 passes nothing either way), so the ReLU
+    // and its backward touch a quarter of the values.
     MaxPool.forward(
       a2, planes: batch * conv2.outChannels, height: conv2.outHeight, width: conv2.outWidth, kernel: 2, into: pooled,
       argmax: argmax)
+    ReLU.forward(pooled, count: batch * features, into: pooled)
     Linear.forward(
       pooled, batch: batch, inputs: features, outputs: configuration.outputs, weight: parameters.pointer("fc.weight"),
       bias: parameters.pointer("fc.bias"), into: output)
@@ -90,16 +93,16 @@ public final class ConvNet: NetworkModule {
     _ outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>, batch: Int,
     inputGradient: UnsafeMutablePointer<Float>? = nil
   ) {
-    let (a1, a2, pooled) = (activations.pointer("a1"), activations.pointer("a2"), activations.pointer("pooled"))
+    let (a1, pooled) = (activations.pointer("a1"), activations.pointer("pooled"))
     let (d1, d2, dPooled, columns) = (activations.pointer("d1"), activations.pointer("d2"), activations.pointer("dPooled"), activations.pointer("columns"))
     Linear.backward(
       outputGradient, input: pooled, batch: batch, inputs: features, outputs: configuration.outputs,
       weight: parameters.pointer("fc.weight"), inputGradient: dPooled, weightGradient: gradients.pointer("fc.weight"),
       biasGradient: gradients.pointer("fc.bias"))
+    ReLU.backward(dPooled, output: pooled, count: batch * features, into: dPooled)
     MaxPool.backward(
       dPooled, argmax: argmax, planes: batch * conv2.outChannels, height: conv2.outHeight, width: conv2.outWidth,
       kernel: 2, into: d2)
-    ReLU.backward(d2, output: a2, count: batch * conv2.outputCount, into: d2)
     Conv2d.backward(
       d2, input: a1, batch: batch, conv2, weight: parameters.pointer("conv2.weight"), columns: columns, inputGradient: d1,
       weightGradient: gradients.pointer("conv2.weight"), biasGradient: gradients.pointer("conv2.bias"))

@@ -60,8 +60,11 @@ struct Apply: ParsableCommand {
   @Option(help: ArgumentHelp("pca: write the fitted components to FILE (safetensors, atomically), for -m later.", valueName: "file"))
   var save: String?
 
-  @Option(help: "Which output of a network to emit: encoder (the representation) or head (the projection head's, as trained).")
+  @Option(help: "Which output of a network to emit: encoder (the representation) or head (the projection head's, scaled to unit length as the loss sees it).")
   var layer: Layer = .encoder
+
+  @Flag(help: "Scale every vector to unit length (cosine geometry, as contrastive training shapes it; K-means then clusters by angle).")
+  var l2 = false
 
   @Flag(help: "Write f16 vectors (half the size) instead of f32.")
   var f16 = false
@@ -140,7 +143,7 @@ struct Apply: ParsableCommand {
       }
     }
     let stream = VectorStream(
-      map: map, averageViews: averageViews, elementType: f16 ? .f16 : .f32, description: description,
+      map: map, averageViews: averageViews, unitLength: l2 || layer == .head, elementType: f16 ? .f16 : .f32, description: description,
       history: Apply.invocation(omitting: ["--threads"]))
     if averageViews && !reader.schema.fields.contains(.view) {
       throw Failure("\(name): --average-views averages the views of each id, but the stream has no views (augment --views N makes them)", exitCode: ExitStatus.usage)

@@ -1,3 +1,4 @@
+import Network
 import Shared
 
 /// Turns one batch of records into vectors, row after row (count × dimension floats).
@@ -14,6 +15,8 @@ protocol VectorMap {
 struct VectorStream {
   let map: VectorMap
   let averageViews: Bool
+  /// Scale each vector (each view's, before averaging) to unit length.
+  let unitLength: Bool
   let elementType: ElementType
   let description: String
   let history: String
@@ -56,7 +59,12 @@ struct VectorStream {
       pending = nil
     }
     while let batch = try next() {
-      let vectors = try map.vectors(of: batch, schema: input, name: name)
+      var vectors = try map.vectors(of: batch, schema: input, name: name)
+      if unitLength {
+        vectors.withUnsafeMutableBufferPointer {
+          L2Normalize.forward($0.baseAddress!, batch: batch.count, dimension: d, into: $0.baseAddress!)
+        }
+      }
       out.removeAll()
       vectors.withUnsafeBufferPointer { all in
         for row in 0..<batch.count {

@@ -121,6 +121,34 @@ import Testing
     expectGradient("bn shift", &shift, dShift) { dot(run(x, g, $0), r) }
   }
 
+  /// Rows of 8 or more windows take the SIMD path (with an overlapping last block when
+  /// the count is not a multiple of 8); it must agree with the rule written plainly,
+  /// ties included (values on a coarse grid), for every width and for k = 3.
+  @Test mutating func maxPoolMatchesPlainRule() {
+    for (height, width, k) in [(4, 16, 2), (6, 24, 2), (2, 26, 2), (5, 37, 2), (6, 27, 3)] {
+      let planes = 3
+      let input = random(planes * height * width).map { ($0 * 4).rounded() / 4 }
+      let (outHeight, outWidth) = (height / k, width / k)
+      var output = [Float](repeating: 0, count: planes * outHeight * outWidth)
+      var argmax = [Int32](repeating: -1, count: output.count)
+      MaxPool.forward(input, planes: planes, height: height, width: width, kernel: k, into: &output, argmax: &argmax)
+      for p in 0..<planes {
+        for y in 0..<outHeight {
+          for x in 0..<outWidth {
+            var best = (y * k) * width + x * k
+            for i in 0..<k {
+              for j in 0..<k where input[p * height * width + (y * k + i) * width + x * k + j] > input[p * height * width + best] {
+                best = (y * k + i) * width + x * k + j
+              }
+            }
+            let out = (p * outHeight + y) * outWidth + x
+            #expect(argmax[out] == Int32(best) && output[out] == input[p * height * width + best], "\(width) \(k) \(p) \(y) \(x)")
+          }
+        }
+      }
+    }
+  }
+
   @Test mutating func reluAndPools() {
     // Inputs kept away from 0 and from ties, where the functions have no derivative.
     var input = random(2 * 3 * 4 * 6).map { $0 < 0 ? $0 - 0.1 : $0 + 0.1 }
