@@ -35,7 +35,7 @@ public struct Conv2dShape: Equatable, Sendable {
   public var columnCount: Int { patchCount * outHeight * outWidth }
 }
 
-/// A 2-d convolution with bias, as PyTorch's `nn.Conv2d`, over a batch of images stored
+/// A 2-d convolution with bias (or without: nil), as PyTorch's `nn.Conv2d`, over a batch of images stored
 /// image after image, each C × H × W:
 /// out[n, o, y, x] = bias[o] + Σ_{c,i,j} weight[o, c, i, j] · in[n, c, y·s + i − p, x·s + j − p].
 ///
@@ -43,13 +43,13 @@ public struct Conv2dShape: Equatable, Sendable {
 public enum Conv2d {
   public static func forward(
     _ input: UnsafePointer<Float>, batch: Int, _ shape: Conv2dShape, weight: UnsafePointer<Float>,
-    bias: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
+    bias: UnsafePointer<Float>?, columns: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
   ) {
     let pixels = shape.outHeight * shape.outWidth
     for n in 0..<batch {
       unfold(input + n * shape.inputCount, shape, into: columns)
       let out = output + n * shape.outputCount
-      for o in 0..<shape.outChannels { (out + o * pixels).update(repeating: bias[o], count: pixels) }
+      for o in 0..<shape.outChannels { (out + o * pixels).update(repeating: bias?[o] ?? 0, count: pixels) }
       BLAS.sgemm(m: shape.outChannels, n: pixels, k: shape.patchCount, weight, columns, beta: 1, out)
     }
   }
@@ -59,12 +59,14 @@ public enum Conv2d {
   public static func backward(
     _ outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>, batch: Int, _ shape: Conv2dShape,
     weight: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
-    weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>
+    weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?
   ) {
     let pixels = shape.outHeight * shape.outWidth
     for n in 0..<batch {
       let dOut = outputGradient + n * shape.outputCount
-      for o in 0..<shape.outChannels { biasGradient[o] += Reduce.sum(dOut + o * pixels, count: pixels) }
+      if let biasGradient {
+        for o in 0..<shape.outChannels { biasGradient[o] += Reduce.sum(dOut + o * pixels, count: pixels) }
+      }
       unfold(input + n * shape.inputCount, shape, into: columns)
       // dW (O × Ckk) += dOut (O × P) · columnsᵀ (P × Ckk)
       BLAS.sgemm(

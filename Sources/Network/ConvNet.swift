@@ -30,6 +30,8 @@ public final class ConvNet: NetworkModule {
   public let features: Int
   public let parameters = Arena()
   public let gradients: Arena
+  public let buffers = Arena()
+  public var training = true
   private let activations = Arena()
   private let argmax: UnsafeMutablePointer<Int32>
 

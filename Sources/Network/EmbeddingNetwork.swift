@@ -6,6 +6,8 @@ public struct Architecture: Codable, Equatable, Sendable {
   public enum Encoder: String, Codable, Sendable, CaseIterable {
     /// The poster's ConvNet (`ConvNet`), for small grey images.
     case convnet
+    /// A small ResNet (`ResNet`), for 32–96 px images.
+    case resnet
   }
 
   public var encoder: Encoder
@@ -15,15 +17,19 @@ public struct Architecture: Codable, Equatable, Sendable {
   public var width: Int
   /// Filters of each convolution stage.
   public var widths: [Int]
+  /// resnet: basic blocks per stage.
+  public var blocks: Int?
   /// The encoder's output: the representation `embed` emits.
   public var features: Int
   /// The projection head's hidden and output sizes; nil for none (the loss then sees the
   /// encoder's output).
   public var head: [Int]?
 
-  public init(encoder: Encoder, channels: Int, height: Int, width: Int, widths: [Int], features: Int, head: [Int]?) {
+  public init(
+    encoder: Encoder, channels: Int, height: Int, width: Int, widths: [Int], blocks: Int? = nil, features: Int, head: [Int]?
+  ) {
     (self.encoder, self.channels, self.height, self.width) = (encoder, channels, height, width)
-    (self.widths, self.features, self.head) = (widths, features, head)
+    (self.widths, self.blocks, self.features, self.head) = (widths, blocks, features, head)
   }
 
   /// Why these numbers make no network, or nil.
@@ -35,6 +41,11 @@ public struct Architecture: Codable, Equatable, Sendable {
     case .convnet:
       if widths.count != 2 || widths.contains(where: { $0 < 1 }) { return "convnet needs two positive widths, not \(widths)" }
       if height < 6 || width < 6 { return "convnet needs images of at least 6×6, not \(height)×\(width)" }
+    case .resnet:
+      if widths.isEmpty || widths.count > 6 || widths.contains(where: { $0 < 1 }) { return "resnet needs 1 to 6 positive widths, not \(widths)" }
+      if features != widths.last! { return "resnet features \(features), but its last stage has \(widths.last!) (the features are its average-pooled output)" }
+      if !(1...8).contains(blocks ?? 1) { return "resnet needs 1 to 8 blocks per stage, not \(blocks ?? 1)" }
+      if height < 4 || width < 4 { return "resnet needs images of at least 4×4, not \(height)×\(width)" }
     }
     return nil
   }
@@ -81,6 +92,19 @@ public final class EmbeddingNetwork {
 
   public func initialize(seed: UInt64) {
     for (index, (_, module)) in modules.enumerated() { module.initialize(seed: seed &+ UInt64(index)) }
+  }
+
+  /// Training (BatchNorm on the batch's statistics) or evaluation (on the running ones).
+  public var training: Bool {
+    get { encoder.training }
+    set {
+      for replica in replicas { for (_, module) in replica.modules { module.training = newValue } }
+    }
+  }
+
+  /// Every arena a model file holds: parameters and buffers, with their prefixes.
+  public var savedArenas: [(prefix: String, arena: Arena)] {
+    modules.flatMap { [($0.prefix, $0.module.parameters), ($0.prefix, $0.module.buffers)] }
   }
 
   /// The output the loss sees for `batch` images; `forwardEncoder` stops before the head.
@@ -146,7 +170,7 @@ public final class EmbeddingNetwork {
     for replica in replicas { for (_, module) in replica.modules { module.gradients.zero() } }
   }
 
-  /// Every parameter set to `other`'s (same architecture).
+  /// Every parameter and buffer set to `other`'s (same architecture).
   public func copyParameters(from other: EmbeddingNetwork) {
     replicas[0].copyParameters(from: other.replicas[0])
   }
@@ -180,6 +204,9 @@ private final class Replica {
       encoder = ConvNet(
         .init(channels: a.channels, height: a.height, width: a.width, filters1: a.widths[0], filters2: a.widths[1], outputs: a.features),
         maxBatch: maxBatch)
+    case .resnet:
+      encoder = ResNet(
+        .init(channels: a.channels, height: a.height, width: a.width, widths: a.widths, blocks: a.blocks ?? 1), maxBatch: maxBatch)
     }
     head = a.head.map { ProjectionHead(inputs: a.features, hidden: $0[0], outputs: $0[1], maxBatch: maxBatch) }
     modules = [("encoder.", encoder)] + (head.map { [("head.", $0)] } ?? [])
@@ -213,6 +240,7 @@ private final class Replica {
   func copyParameters(from other: Replica) {
     for ((_, mine), (_, theirs)) in zip(modules, other.modules) {
       mine.parameters.base.update(from: theirs.parameters.base, count: mine.parameters.count)
+      mine.buffers.base.update(from: theirs.buffers.base, count: mine.buffers.count)
     }
   }
 }

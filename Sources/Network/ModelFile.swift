@@ -37,7 +37,7 @@ public struct ModelFile {
   public func save(_ network: EmbeddingNetwork, state: [(prefix: String, arena: Arena)] = [], to path: String) throws {
     precondition(network.architecture == architecture, "saving a network under another architecture")
     var file = SafeTensors()
-    file.add(network.modules.map { ($0.prefix, $0.module.parameters) } + state)
+    file.add(network.savedArenas + state)
     file.metadata = extra
     file.metadata["format"] = Self.format
     file.metadata["architecture"] = Self.json(architecture)
@@ -87,7 +87,7 @@ public struct ModelFile {
   ) throws {
     var kept = file
     kept.tensors = file.tensors.filter { name, _ in !ignored.contains { name.hasPrefix($0) } }
-    try kept.load(into: network.modules.map { ($0.prefix, $0.module.parameters) } + state, name: name)
+    try kept.load(into: network.savedArenas + state, name: name)
   }
 
   public static func json<T: Encodable>(_ value: T) -> String {

@@ -6,6 +6,10 @@ import Shared
 public protocol NetworkModule: AnyObject {
   var parameters: Arena { get }
   var gradients: Arena { get }
+  /// State that is saved but not trained (BatchNorm's running statistics).
+  var buffers: Arena { get }
+  /// Training (BatchNorm uses the batch's statistics) or evaluation (the running ones).
+  var training: Bool { get set }
   /// Values in one input and one output.
   var inputSize: Int { get }
   var outputSize: Int { get }

@@ -9,6 +9,8 @@ public final class ProjectionHead: NetworkModule {
   public let maxBatch: Int
   public let parameters = Arena()
   public let gradients: Arena
+  public let buffers = Arena()
+  public var training = true
   private let activations = Arena()
 
   public init(inputs: Int, hidden: Int, outputs: Int, maxBatch: Int) {

@@ -22,11 +22,13 @@ final class NetworkMap: VectorMap {
       throw Failure("\(path): --layer head, but the model has no projection head", exitCode: ExitStatus.usage)
     }
     let first = EmbeddingNetwork(model.architecture, maxBatch: Self.chunk)
+    first.training = false
     // A checkpoint's training state is not needed to embed.
     try ModelFile.load(file, into: first, ignoringPrefixes: ["train.", "optimizer."], name: path)
     var workers = [first]
     for _ in 1..<max(threads, 1) {
       let copy = EmbeddingNetwork(model.architecture, maxBatch: Self.chunk)
+      copy.training = false
       copy.copyParameters(from: first)
       workers.append(copy)
     }

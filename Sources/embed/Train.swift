@@ -37,14 +37,17 @@ struct Train: ParsableCommand {
   @Option(help: "moco (v2: momentum key encoder, queue of negatives, InfoNCE) or simclr (NT-Xent over the 2N views of a batch).")
   var method: Method = .moco
 
-  @Option(help: ArgumentHelp("The encoder: convnet, the poster's conv3-conv3-maxpool-linear.", valueName: "name"))
+  @Option(help: ArgumentHelp("The encoder: convnet (the poster's conv3-conv3-maxpool-linear, for 28×28) or resnet (a small ResNet with BatchNorm, for 32–96 px).", valueName: "name"))
   var arch: Architecture.Encoder = .convnet
 
-  @Option(help: ArgumentHelp("Filters of the encoder's two convolutions.", valueName: "a,b"))
-  var widths = "32,64"
+  @Option(help: ArgumentHelp("convnet: filters of its two convolutions (default 32,64); resnet: of each stage (default 32,64,128).", valueName: "a,b,…"))
+  var widths: String?
 
-  @Option(help: "Size of the representation (the encoder's output).")
-  var features = 128
+  @Option(help: "resnet: basic blocks per stage.")
+  var blocks = 1
+
+  @Option(help: "Size of the representation (the encoder's output): convnet's linear layer (default 128); a resnet's is its last width.")
+  var features: Int?
 
   @Option(help: ArgumentHelp("The MLP projection head's hidden and output sizes (trained, then dropped when embedding), or none.", valueName: "hidden,out|none"))
   var head = "128,128"
@@ -117,9 +120,13 @@ struct Train: ParsableCommand {
 
   /// The network the options describe, for images of C × H × W.
   func architecture(channels: Int, height: Int, width: Int) throws -> Architecture {
-    guard let widths = integers(widths, count: 2) else {
-      throw ValidationError("--widths needs two filter counts like 32,64, not \(self.widths)")
+    let text = self.widths ?? (arch == .convnet ? "32,64" : "32,64,128")
+    let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard values.allSatisfy({ ($0 ?? 0) > 0 }), arch == .resnet || values.count == 2 else {
+      throw ValidationError("--widths needs \(arch == .convnet ? "two filter counts like 32,64" : "a filter count per stage like 32,64,128"), not \(text)")
     }
+    let widths = values.map { $0! }
+    let features = self.features ?? (arch == .convnet ? 128 : widths.last!)
     var headSizes: [Int]?
     if head != "none" {
       guard let sizes = integers(head, count: 2) else {
@@ -131,7 +138,8 @@ struct Train: ParsableCommand {
       throw ValidationError("--features, --widths and --head sizes must be reasonable (features 1...65536, widths ≤ 4096)")
     }
     let architecture = Architecture(
-      encoder: arch, channels: channels, height: height, width: width, widths: widths, features: features, head: headSizes)
+      encoder: arch, channels: channels, height: height, width: width, widths: widths,
+      blocks: arch == .resnet ? blocks : nil, features: features, head: headSizes)
     if let problem = architecture.problem { throw Failure("the network would have \(problem)", exitCode: ExitStatus.usage) }
     return architecture
   }

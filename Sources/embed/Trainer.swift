@@ -90,7 +90,7 @@ final class Trainer {
   private var state: [(prefix: String, arena: Arena)] {
     var arenas = optimizer.states
     if let moco {
-      arenas += moco.key.modules.map { ("train.key.\($0.prefix)", $0.module.parameters) }
+      arenas += moco.key.savedArenas.map { ("train.key.\($0.prefix)", $0.arena) }
       arenas.append(("train.", moco.state))
     }
     return arenas

@@ -271,3 +271,63 @@ import Testing
     #expect(checked >= net.parameters.count * 95 / 100, "\(checked) of \(net.parameters.count)")
   }
 }
+
+/// The small ResNet: backward through BatchNorm, residual sums, a downsampling shortcut and
+/// global average pooling against central differences, and evaluation mode.
+@Suite struct ResNetTests {
+  /// 2 × 9 × 9 images (odd, so stride 2 meets a ragged edge), stages of 3 and 4 filters
+  /// with two blocks each: identity and 1×1 shortcuts both appear.
+  static let configuration = ResNet.Configuration(channels: 2, height: 9, width: 9, widths: [3, 4], blocks: 2)
+
+  @Test func gradientsMatchFiniteDifferences() {
+    let batch = 3
+    let net = ResNet(Self.configuration, maxBatch: batch)
+    net.initialize(seed: 1)
+    #expect(net.parameters.slice("layer2.0.downsample.0.weight")?.shape == [4, 3, 1, 1])
+    #expect(net.parameters.slice("layer1.0.downsample.0.weight") == nil)
+    var rng = SplitMix64(seed: 2)
+    let input = (0..<(batch * net.inputSize)).map { _ in 2 * rng.nextUnitFloat() - 1 }
+    let r = (0..<(batch * 4)).map { _ in 2 * rng.nextUnitFloat() - 1 }
+    func loss() -> Double {
+      let output = net.forward(input, batch: batch)
+      return (0..<r.count).reduce(0) { $0 + Double(output[$1]) * Double(r[$1]) }
+    }
+    _ = loss()
+    net.gradients.zero()
+    var dInput = [Float](repeating: 0, count: input.count)
+    net.backward(r, input: input, batch: batch, inputGradient: &dInput)
+    let analytic = Array(UnsafeBufferPointer(start: net.gradients.base, count: net.gradients.count))
+    let values = net.parameters.base
+    var checked = 0
+    for i in 0..<net.parameters.count {
+      let saved = values[i]
+      values[i] = saved + 1e-3
+      let up = loss()
+      values[i] = saved - 1e-3
+      let down = loss()
+      values[i] = saved
+      let numeric = (up - down) / 2e-3
+      // BatchNorm over a tiny batch bends the loss sharply: h is smaller than the ConvNet's.
+      if abs(numeric - Double(analytic[i])) <= 0.05 * max(0.1, abs(numeric)) { checked += 1 }
+    }
+    #expect(checked >= net.parameters.count * 95 / 100, "\(checked) of \(net.parameters.count)")
+  }
+
+  /// Evaluation normalises with the running statistics, so an image's output does not
+  /// depend on the rest of its batch; training does.
+  @Test func evaluationIsPerImage() {
+    let net = ResNet(Self.configuration, maxBatch: 2)
+    net.initialize(seed: 3)
+    var rng = SplitMix64(seed: 4)
+    let input = (0..<(2 * net.inputSize)).map { _ in rng.nextUnitFloat() }
+    // Running statistics away from their initial 0 and 1.
+    for _ in 0..<5 { net.forward(input, batch: 2) }
+    #expect(net.buffers.pointer("bn1.running_mean")[0] != 0)
+    let together = Array(UnsafeBufferPointer(start: net.forward(input, batch: 2), count: 4))
+    net.training = false
+    let pair = Array(UnsafeBufferPointer(start: net.forward(input, batch: 2), count: 8))
+    let alone = Array(UnsafeBufferPointer(start: net.forward(input, batch: 1), count: 4))
+    #expect(zip(pair.prefix(4), alone).allSatisfy { abs($0 - $1) < 1e-5 })
+    #expect(zip(pair.prefix(4), together).contains { abs($0 - $1) > 1e-3 })
+  }
+}

@@ -86,6 +86,35 @@ import ToolRunner
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["m.bin", "m.bin.ckpt"])
   }
 
+  /// The small ResNet on 32 × 32 views: trained by SimCLR on two threads, saved with its
+  /// BatchNorm statistics, and embedding in evaluation mode (an image's vector does not
+  /// depend on the rest of its batch).
+  @Test func resnetTrainsAndEmbeds() throws {
+    let folder = try ToolRunner.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("r.bin").path
+    let script = """
+      set -e
+      decode fashion-mnist --split test --limit 48 -q | augment --preset none --size 32 --views 1 -q > in.us
+      augment in.us --views 2 --epochs 2 --shuffle -q | embed train --arch resnet --widths 4,8 --head 8,8 \\
+        --method simclr --batch 8 --threads 2 -q -o "$0"
+      embed -m "$0" in.us -q | \(Self.values) | head -5 > all.txt
+      decode fashion-mnist --split test --limit 5 -q | augment --preset none --size 32 --views 1 -q \\
+        | embed -m "$0" -q | \(Self.values) > five.txt
+      cmp all.txt five.txt && echo same
+      embed -m "$0" in.us -q | view --json
+      """
+    let result = try ToolRunner.shell(script, [path])
+    #expect(result.status == 0, "\(result.stderr)")
+    let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map { Data($0.utf8) }
+    #expect(lines.count == 2 && String(decoding: lines[0], as: UTF8.self) == "same", "\(result.stdout)")
+    #expect(lines.last?.jsonObject["shape"] as? [Int] == [8] && lines.last?.jsonObject["records"] as? Int == 48)
+    let file = try SafeTensors(bytes: FileInput(path: path).readToEnd(), name: path)
+    #expect(file.tensors["encoder.layer2.0.downsample.0.weight"]?.shape == [8, 4, 1, 1])
+    #expect(file.tensors["encoder.bn1.running_var"]?.shape == [4])
+    #expect(file.tensors["encoder.bn1.running_var"]?.values.allSatisfy { $0 != 1 } == true)
+  }
+
   @Test func embeddingKeepsRecordsAndAveragesViews() throws {
     let script = """
       set -e
