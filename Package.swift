@@ -76,6 +76,7 @@ let package = Package(
     .testTarget(name: "SIMDKernelsTests", dependencies: ["SIMDKernels", "Kernels"]),
     .testTarget(name: "ClusterTests", dependencies: ["cluster", "Shared"], exclude: ["Fixtures"]),
     .testTarget(name: "DecodeTests", dependencies: ["decode", "Shared"]),
+    .testTarget(name: "EmbedTests", dependencies: ["embed", "Shared"], exclude: ["Fixtures"]),
     .testTarget(name: "AugmentTests", dependencies: ["augment", "Shared", "KernelLoops", "SIMDKernels"]),
     // Runs the built tools for the end-to-end tests.
     .target(name: "ToolRunner", path: "Tests/ToolRunner"),

@@ -10,8 +10,13 @@ struct Embed: ParsableCommand {
     commandName: "embed",
     abstract: "Turn images into feature vectors with a trained encoder (or raw pixels, or PCA), or train one.",
     discussion: """
-      decode fashion-mnist --split test | embed -m models/fashion-mnist-moco.bin | cluster -k 10 | score
-      decode fashion-mnist --split train | augment --views 2 --epochs 50 --shuffle | embed train -o moco.bin
+      Examples:
+        decode fashion-mnist --split test | embed -m moco.bin | cluster -k 10 | score
+        … | augment --views 2 --epochs 50 --shuffle | embed train -o moco.bin
+        … | embed --method pca --dims 50 --save pca.bin | …
+
+      `embed -m MODEL` is `embed apply -m MODEL`: see `embed apply --help` and \
+      `embed train --help` for their options.
       """,
     subcommands: [Apply.self, Train.self],
     defaultSubcommand: Apply.self)
