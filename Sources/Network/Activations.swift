@@ -20,3 +20,13 @@ public enum ReLU {
     }
   }
 }
+
+/// target += values, element by element (gradients meeting at a sum or a replica's).
+@inline(__always)
+func add(_ values: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+  var i = 0
+  while i < count {
+    target[i] += values[i]
+    i += 1
+  }
+}

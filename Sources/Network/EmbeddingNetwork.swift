@@ -32,22 +32,63 @@ public struct Architecture: Codable, Equatable, Sendable {
     (self.widths, self.blocks, self.features, self.head) = (widths, blocks, features, head)
   }
 
-  /// Why these numbers make no network, or nil.
+  /// Why these numbers make no network, as a sentence, or nil. Every number is bounded, so
+  /// that no size computed from them overflows (a model file is input like any other).
   public var problem: String? {
-    if channels < 1 || height < 1 || width < 1 { return "an input of \(channels)×\(height)×\(width)" }
-    if features < 1 { return "\(features) features" }
-    if let head, head.count != 2 || head.contains(where: { $0 < 1 }) { return "a head of \(head)" }
+    if !(1...64).contains(channels) || !(1...4096).contains(height) || !(1...4096).contains(width) {
+      return "an input of \(channels)×\(height)×\(width) is outside 1...64 channels of 1...4096 × 1...4096"
+    }
+    if !(1...65536).contains(features) { return "\(features) features is outside 1...65536" }
+    if let head, head.count != 2 || head.contains(where: { !(1...65536).contains($0) }) {
+      return "a head needs two sizes in 1...65536, not \(head)"
+    }
+    if widths.contains(where: { !(1...4096).contains($0) }) { return "widths must lie in 1...4096, not \(widths)" }
     switch encoder {
     case .convnet:
-      if widths.count != 2 || widths.contains(where: { $0 < 1 }) { return "convnet needs two positive widths, not \(widths)" }
+      if widths.count != 2 { return "convnet needs two widths, not \(widths)" }
       if height < 6 || width < 6 { return "convnet needs images of at least 6×6, not \(height)×\(width)" }
     case .resnet:
-      if widths.isEmpty || widths.count > 6 || widths.contains(where: { $0 < 1 }) { return "resnet needs 1 to 6 positive widths, not \(widths)" }
-      if features != widths.last! { return "resnet features \(features), but its last stage has \(widths.last!) (the features are its average-pooled output)" }
+      if widths.isEmpty || widths.count > 6 { return "resnet needs 1 to 6 widths, not \(widths)" }
+      if features != widths.last! {
+        return "resnet's features are its last stage's \(widths.last!) channels, not \(features)"
+      }
       if !(1...8).contains(blocks ?? 1) { return "resnet needs 1 to 8 blocks per stage, not \(blocks ?? 1)" }
       if height < 4 || width < 4 { return "resnet needs images of at least 4×4, not \(height)×\(width)" }
     }
     return nil
+  }
+
+  /// Roughly how many floats a network of this architecture holds for a batch of `batch`
+  /// (parameters with their gradients, activations and their gradients, scratch): enough
+  /// to refuse sizes that cannot fit before allocating them. Computed in Double, so that
+  /// it cannot overflow.
+  public func estimatedValues(batch: Int) -> Double {
+    let (c, h, w) = (Double(channels), Double(height), Double(width))
+    var parameters = 0.0
+    var perImage = 0.0
+    switch encoder {
+    case .convnet:
+      let (f1, f2) = (Double(widths[0]), Double(widths[1]))
+      let (h1, w1, h2, w2) = (h - 2, w - 2, h - 4, w - 4)
+      let pooled = f2 * (h2 / 2).rounded(.down) * (w2 / 2).rounded(.down)
+      parameters = f1 * c * 9 + f2 * f1 * 9 + Double(features) * pooled
+      perImage = 2 * f1 * h1 * w1 + 2 * f2 * h2 * w2 + 3 * pooled + Double(features)
+    case .resnet:
+      var (side, last) = ((h * w).squareRoot() / (height >= 64 ? 2 : 1), c)
+      for (s, width) in widths.enumerated() {
+        if s > 0 { side /= 2 }
+        let outputs = Double(width) * side * side
+        parameters += Double(width) * (last + Double(width)) * 9 * Double(blocks ?? 1)
+        perImage += 12 * outputs * Double(blocks ?? 1)
+        last = Double(width)
+      }
+      perImage += 4 * c * h * w
+    }
+    if let head {
+      parameters += Double(features * head[0] + head[0] * head[1])
+      perImage += Double(2 * head[0] + head[1] + features)
+    }
+    return 2 * parameters + Double(batch) * perImage
   }
 
   /// Values in one input image.
@@ -79,7 +120,8 @@ public final class EmbeddingNetwork {
     let share = (maxBatch + count - 1) / count
     replicas = (0..<count).map { _ in Replica(architecture, maxBatch: share) }
     modules = replicas[0].modules
-    gathered = .allocate(capacity: count == 1 ? 1 : maxBatch * replicas[0].outputSize)
+    // Wide enough for the encoder's output or the head's, whichever a forward asks for.
+    gathered = .allocate(capacity: count == 1 ? 1 : maxBatch * max(replicas[0].outputSize, architecture.features))
   }
 
   deinit { gathered.deallocate() }
@@ -147,12 +189,7 @@ public final class EmbeddingNetwork {
     }
     for replica in replicas.dropFirst() {
       for ((_, mine), (_, theirs)) in zip(modules, replica.modules) {
-        let (sum, part) = (mine.gradients.base, theirs.gradients.base)
-        var i = 0
-        while i < mine.gradients.count {
-          sum[i] += part[i]
-          i += 1
-        }
+        add(theirs.gradients.base, into: mine.gradients.base, count: mine.gradients.count)
       }
     }
   }

@@ -53,9 +53,14 @@ public struct ModelFile {
   /// then fills a network built from `architecture`.
   public static func read(_ path: String) throws -> (ModelFile, SafeTensors) {
     let file = try SafeTensors(bytes: FileInput(path: path).readToEnd(), name: path)
-    guard file.metadata["format"] == format else {
+    return (try ModelFile(file, name: path), file)
+  }
+
+  /// The description in a model file's metadata, checked; `name` names the file.
+  public init(_ file: SafeTensors, name path: String) throws {
+    guard file.metadata["format"] == Self.format else {
       let found = file.metadata["format"].map { "format \"\($0)\"" } ?? "no format in its metadata"
-      throw Failure("\(path): not an embed model (\(found); expected \(format))")
+      throw Failure("\(path): not an embed model (\(found); expected \(Self.format))")
     }
     func decode<T: Decodable>(_ key: String, as type: T.Type) throws -> T {
       guard let text = file.metadata[key], let value = try? JSONDecoder().decode(T.self, from: Data(text.utf8)) else {
@@ -64,7 +69,7 @@ public struct ModelFile {
       return value
     }
     let architecture = try decode("architecture", as: Architecture.self)
-    if let problem = architecture.problem { throw Failure("\(path): the architecture describes \(problem)") }
+    if let problem = architecture.problem { throw Failure("\(path): its architecture makes no network: \(problem)") }
     let normalization = try decode("normalization", as: Normalization.self)
     guard normalization.mean.count == architecture.channels, normalization.std.count == architecture.channels,
       normalization.std.allSatisfy({ $0 > 0 && $0.isFinite }), normalization.mean.allSatisfy(\.isFinite)
@@ -73,10 +78,9 @@ public struct ModelFile {
     }
     var extra = file.metadata
     for key in ["format", "architecture", "normalization", "recipe", "history"] { extra[key] = nil }
-    let model = ModelFile(
+    self.init(
       architecture: architecture, normalization: normalization, recipe: file.metadata["recipe"] ?? "{}",
       history: (try? decode("history", as: [String].self)) ?? [], extra: extra)
-    return (model, file)
   }
 
   /// Fills `network`'s parameters and `state` from `file`; every tensor must be accounted

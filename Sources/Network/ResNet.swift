@@ -27,14 +27,24 @@ public final class ResNet: NetworkModule {
     let conv: String
     let norm: String
     let id: String
+    /// Its slices, looked up once the arenas are laid out, so that a step looks up nothing.
+    var at: Pointers?
     var pixels: Int { shape.outHeight * shape.outWidth }
   }
 
+  struct Pointers {
+    let weight, scale, shift, runningMean, runningVariance: UnsafeMutablePointer<Float>
+    let weightGradient, scaleGradient, shiftGradient: UnsafeMutablePointer<Float>
+    /// The convolution's output, BatchNorm's, and BatchNorm's saved statistics.
+    let conv, out, mean, inverse: UnsafeMutablePointer<Float>
+  }
+
   struct Block {
-    let first: Unit
-    let second: Unit
-    let shortcut: Unit?
-    let id: String
+    var first: Unit
+    var second: Unit
+    var shortcut: Unit?
+    /// The block's output, after the sum and its ReLU.
+    var out: UnsafeMutablePointer<Float>?
   }
 
   public let configuration: Configuration
@@ -46,6 +56,10 @@ public final class ResNet: NetworkModule {
   private let activations = Arena()
   private let stem: Unit
   private let stages: [Block]
+  private let columns: UnsafeMutablePointer<Float>
+  private let output: UnsafeMutablePointer<Float>
+  /// Gradient buffers, each as large as the largest activation of the batch.
+  private let gradientBuffers: [UnsafeMutablePointer<Float>]
   /// BatchNorm's momentum for the running statistics, PyTorch's default.
   static let momentum: Float = 0.1
 
@@ -63,7 +77,7 @@ public final class ResNet: NetworkModule {
       units.append(made)
       return made
     }
-    stem = unit("conv1", "bn1", input: (c.channels, c.height, c.width), outputs: c.widths[0], kernel: 3, stride: c.height >= 64 ? 2 : 1)
+    var stem = unit("conv1", "bn1", input: (c.channels, c.height, c.width), outputs: c.widths[0], kernel: 3, stride: c.height >= 64 ? 2 : 1)
     var shape = (c.widths[0], stem.shape.outHeight, stem.shape.outWidth)
     var stages: [Block] = []
     for (s, width) in c.widths.enumerated() {
@@ -75,11 +89,10 @@ public final class ResNet: NetworkModule {
         let second = unit("\(name).conv2", "\(name).bn2", input: middle, outputs: width, kernel: 3, stride: 1)
         let shortcut = stride != 1 || shape.0 != width
           ? unit("\(name).downsample.0", "\(name).downsample.1", input: shape, outputs: width, kernel: 1, stride: stride) : nil
-        stages.append(Block(first: first, second: second, shortcut: shortcut, id: "b\(stages.count)"))
+        stages.append(Block(first: first, second: second, shortcut: shortcut))
         shape = middle
       }
     }
-    self.stages = stages
     var columns = 0
     var largest = c.channels * c.height * c.width
     for u in units {
@@ -95,11 +108,34 @@ public final class ResNet: NetworkModule {
       columns = max(columns, u.shape.columnCount)
       largest = max(largest, u.shape.outputCount)
     }
-    for block in stages { activations.add("\(block.id).out", shape: [maxBatch, block.second.shape.outputCount]) }
+    for (index, block) in stages.enumerated() { activations.add("b\(index).out", shape: [maxBatch, block.second.shape.outputCount]) }
     activations.add("columns", shape: [columns])
     activations.add("output", shape: [maxBatch, c.widths.last!])
     for name in ["g0", "g1", "g2", "g3"] { activations.add(name, shape: [maxBatch, largest]) }
-    gradients = parameters.sameLayout()
+    let gradients = parameters.sameLayout()
+    self.gradients = gradients
+    let (parameters, buffers, activations) = (self.parameters, self.buffers, self.activations)
+    func resolve(_ u: inout Unit) {
+      u.at = Pointers(
+        weight: parameters.pointer("\(u.conv).weight"), scale: parameters.pointer("\(u.norm).weight"),
+        shift: parameters.pointer("\(u.norm).bias"), runningMean: buffers.pointer("\(u.norm).running_mean"),
+        runningVariance: buffers.pointer("\(u.norm).running_var"), weightGradient: gradients.pointer("\(u.conv).weight"),
+        scaleGradient: gradients.pointer("\(u.norm).weight"), shiftGradient: gradients.pointer("\(u.norm).bias"),
+        conv: activations.pointer("\(u.id).conv"), out: activations.pointer("\(u.id).out"),
+        mean: activations.pointer("\(u.id).mean"), inverse: activations.pointer("\(u.id).inverse"))
+    }
+    resolve(&stem)
+    for index in stages.indices {
+      resolve(&stages[index].first)
+      resolve(&stages[index].second)
+      if stages[index].shortcut != nil { resolve(&stages[index].shortcut!) }
+      stages[index].out = activations.pointer("b\(index).out")
+    }
+    self.stem = stem
+    self.stages = stages
+    self.columns = activations.pointer("columns")
+    output = activations.pointer("output")
+    gradientBuffers = ["g0", "g1", "g2", "g3"].map { activations.pointer($0) }
   }
 
   public var inputSize: Int { configuration.channels * configuration.height * configuration.width }
@@ -110,36 +146,32 @@ public final class ResNet: NetworkModule {
   public func initialize(seed: UInt64) {
     var rng = SplitMix64(seed: seed)
     for u in [stem] + stages.flatMap({ [$0.first, $0.second] + ($0.shortcut.map { [$0] } ?? []) }) {
-      let weights = parameters.pointer("\(u.conv).weight")
-      let deviation = (2 / Double(u.shape.outChannels * u.shape.kernel * u.shape.kernel)).squareRoot()
-      for i in 0..<u.shape.weightCount { weights[i] = Float(deviation * rng.nextNormal()) }
-      parameters.pointer("\(u.norm).weight").update(repeating: 1, count: u.shape.outChannels)
-      parameters.pointer("\(u.norm).bias").update(repeating: 0, count: u.shape.outChannels)
-      buffers.pointer("\(u.norm).running_mean").update(repeating: 0, count: u.shape.outChannels)
-      buffers.pointer("\(u.norm).running_var").update(repeating: 1, count: u.shape.outChannels)
+      let (at, channels) = (u.at!, u.shape.outChannels)
+      let deviation = (2 / Double(channels * u.shape.kernel * u.shape.kernel)).squareRoot()
+      for i in 0..<u.shape.weightCount { at.weight[i] = Float(deviation * rng.nextNormal()) }
+      at.scale.update(repeating: 1, count: channels)
+      at.shift.update(repeating: 0, count: channels)
+      at.runningMean.update(repeating: 0, count: channels)
+      at.runningVariance.update(repeating: 1, count: channels)
     }
   }
 
   /// conv → BatchNorm (training: the batch's statistics; else the running ones), written
   /// to the unit's `out`.
   private func forward(_ u: Unit, _ input: UnsafePointer<Float>, batch: Int) -> UnsafeMutablePointer<Float> {
-    let (conv, out) = (activations.pointer("\(u.id).conv"), activations.pointer("\(u.id).out"))
-    Conv2d.forward(
-      input, batch: batch, u.shape, weight: parameters.pointer("\(u.conv).weight"), bias: nil,
-      columns: activations.pointer("columns"), into: conv)
-    let (scale, shift) = (parameters.pointer("\(u.norm).weight"), parameters.pointer("\(u.norm).bias"))
-    let (runningMean, runningVariance) = (buffers.pointer("\(u.norm).running_mean"), buffers.pointer("\(u.norm).running_var"))
+    let at = u.at!
+    Conv2d.forward(input, batch: batch, u.shape, weight: at.weight, bias: nil, columns: columns, into: at.conv)
     if training {
       BatchNorm.forwardTraining(
-        conv, batch: batch, channels: u.shape.outChannels, pixels: u.pixels, scale: scale, shift: shift,
-        mean: activations.pointer("\(u.id).mean"), inverseDeviation: activations.pointer("\(u.id).inverse"),
-        runningMean: runningMean, runningVariance: runningVariance, momentum: Self.momentum, into: out)
+        at.conv, batch: batch, channels: u.shape.outChannels, pixels: u.pixels, scale: at.scale, shift: at.shift,
+        mean: at.mean, inverseDeviation: at.inverse, runningMean: at.runningMean, runningVariance: at.runningVariance,
+        momentum: Self.momentum, into: at.out)
     } else {
       BatchNorm.forwardEvaluation(
-        conv, batch: batch, channels: u.shape.outChannels, pixels: u.pixels, scale: scale, shift: shift,
-        runningMean: runningMean, runningVariance: runningVariance, into: out)
+        at.conv, batch: batch, channels: u.shape.outChannels, pixels: u.pixels, scale: at.scale, shift: at.shift,
+        runningMean: at.runningMean, runningVariance: at.runningVariance, into: at.out)
     }
-    return out
+    return at.out
   }
 
   /// From dL/d(unit's out) to the parameters' gradients and (when given) dL/d(input).
@@ -147,15 +179,14 @@ public final class ResNet: NetworkModule {
     _ u: Unit, _ outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>, batch: Int,
     scratch: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?
   ) {
+    let at = u.at!
     BatchNorm.backward(
-      outputGradient, input: activations.pointer("\(u.id).conv"), batch: batch, channels: u.shape.outChannels,
-      pixels: u.pixels, scale: parameters.pointer("\(u.norm).weight"), mean: activations.pointer("\(u.id).mean"),
-      inverseDeviation: activations.pointer("\(u.id).inverse"), inputGradient: scratch,
-      scaleGradient: gradients.pointer("\(u.norm).weight"), shiftGradient: gradients.pointer("\(u.norm).bias"))
+      outputGradient, input: at.conv, batch: batch, channels: u.shape.outChannels, pixels: u.pixels, scale: at.scale,
+      mean: at.mean, inverseDeviation: at.inverse, inputGradient: scratch, scaleGradient: at.scaleGradient,
+      shiftGradient: at.shiftGradient)
     Conv2d.backward(
-      scratch, input: input, batch: batch, u.shape, weight: parameters.pointer("\(u.conv).weight"),
-      columns: activations.pointer("columns"), inputGradient: inputGradient,
-      weightGradient: gradients.pointer("\(u.conv).weight"), biasGradient: nil)
+      scratch, input: input, batch: batch, u.shape, weight: at.weight, columns: columns, inputGradient: inputGradient,
+      weightGradient: at.weightGradient, biasGradient: nil)
   }
 
   @discardableResult
@@ -168,7 +199,7 @@ public final class ResNet: NetworkModule {
       ReLU.forward(h, count: batch * block.first.shape.outputCount, into: h)
       let y = forward(block.second, h, batch: batch)
       let skip = block.shortcut.map { UnsafePointer(forward($0, x, batch: batch)) } ?? UnsafePointer(x)
-      let out = activations.pointer("\(block.id).out")
+      let out = block.out!
       var i = 0
       let count = batch * block.second.shape.outputCount
       while i < count {
@@ -178,7 +209,6 @@ public final class ResNet: NetworkModule {
       x = out
     }
     let last = stages.last!.second
-    let output = activations.pointer("output")
     GlobalAveragePool.forward(x, planes: batch * last.shape.outChannels, pixels: last.pixels, into: output)
     return UnsafePointer(output)
   }
@@ -190,13 +220,13 @@ public final class ResNet: NetworkModule {
     precondition(training, "backward needs a forward in training mode")
     // Four buffers in turn: the gradient at a block's output (g), its inner one (inner),
     // scratch, and the gradient at the block's input (next g).
-    var (g, inner, scratch, spare) = (activations.pointer("g0"), activations.pointer("g1"), activations.pointer("g2"), activations.pointer("g3"))
+    var (g, inner, scratch, spare) = (gradientBuffers[0], gradientBuffers[1], gradientBuffers[2], gradientBuffers[3])
     let last = stages.last!.second
     GlobalAveragePool.backward(outputGradient, planes: batch * last.shape.outChannels, pixels: last.pixels, into: g)
     for (index, block) in stages.enumerated().reversed() {
-      let x = index == 0 ? activations.pointer("\(stem.id).out") : activations.pointer("\(stages[index - 1].id).out")
-      let h = activations.pointer("\(block.first.id).out")
-      let out = activations.pointer("\(block.id).out")
+      let x = index == 0 ? stem.at!.out : stages[index - 1].out!
+      let h = block.first.at!.out
+      let out = block.out!
       let count = batch * block.second.shape.outputCount
       ReLU.backward(g, output: out, count: count, into: g)
       backward(block.second, g, input: h, batch: batch, scratch: scratch, inputGradient: inner)
@@ -205,22 +235,13 @@ public final class ResNet: NetworkModule {
       let inputCount = batch * block.first.shape.inputCount
       if let shortcut = block.shortcut {
         backward(shortcut, g, input: x, batch: batch, scratch: scratch, inputGradient: inner)
-        addInPlace(spare, inner, count: inputCount)
+        add(inner, into: spare, count: inputCount)
       } else {
-        addInPlace(spare, g, count: inputCount)
+        add(g, into: spare, count: inputCount)
       }
       swap(&g, &spare)
     }
-    let stemOut = activations.pointer("\(stem.id).out")
-    ReLU.backward(g, output: stemOut, count: batch * stem.shape.outputCount, into: g)
+    ReLU.backward(g, output: stem.at!.out, count: batch * stem.shape.outputCount, into: g)
     backward(stem, g, input: input, batch: batch, scratch: scratch, inputGradient: inputGradient)
-  }
-
-  private func addInPlace(_ target: UnsafeMutablePointer<Float>, _ values: UnsafePointer<Float>, count: Int) {
-    var i = 0
-    while i < count {
-      target[i] += values[i]
-      i += 1
-    }
   }
 }

@@ -107,6 +107,9 @@ struct Apply: ParsableCommand {
     let progress = ProgressLine(tool: "embed", quiet: common.quiet)
     let reader = try StreamReader(path: input)
     let name = reader.input.name
+    if averageViews && !reader.schema.fields.contains(.view) {
+      throw Failure("\(name): --average-views averages the views of each id, but the stream has no views (augment --views N makes them)", exitCode: ExitStatus.usage)
+    }
     var next: () throws -> RecordBatch? = reader.next
     let map: VectorMap
     let description: String
@@ -115,44 +118,44 @@ struct Apply: ParsableCommand {
       guard reader.schema.layout != .none else { throw Failure("\(name): records carry no values to embed") }
       map = RawMap(dimension: reader.schema.elementsPerRecord)
       description = "raw"
-    case .model:
-      // The workers share the cores; OpenBLAS's own threads would only compete with them.
-      BLAS.threads = 1
-      let network = try modelOrPCA(model!, threads: threads)
-      map = network
-      description = (network as? NetworkMap).map { "\(model!) (\($0.model.architecture.encoder.rawValue), \(layer.rawValue))" } ?? "pca \(model!)"
-    case .pca:
-      if let model {
-        map = try PCAModel(path: model)
-        description = "pca \(model)"
+    case .model, .pca where model != nil:
+      // A model file is either kind; its format says which.
+      let file = try SafeTensors(bytes: FileInput(path: model!).readToEnd(), name: model!)
+      if file.metadata["format"] == PCAModel.format {
+        map = try PCAModel(file, path: model!)
+        description = "pca \(model!)"
       } else {
-        let data = try FeatureMatrix(reading: reader)
-        guard data.count > 1 else { throw Failure("\(name): PCA needs at least 2 records") }
-        let pca = try PCAModel(fitting: data, dimensions: dims!, whiten: whiten)
-        let explained = pca.variances.reduce(0, +)
-        progress.status("pca: \(dims!) components")
-        if let save { try pca.save(to: save, history: data.schema.metadata.history + [Apply.invocation]) }
-        if fit {
-          progress.finish("pca: \(dims!) components of \(data.dimension) values fitted on \(data.count) records (variance \(shortNumber(explained))) → \(save!)")
-          return
-        }
-        // Emit the records just fitted on, from memory.
-        var start = 0
-        next = {
-          guard start < data.count else { return nil }
-          defer { start += 256 }
-          return data.records.slice(start..<min(start + 256, data.count), schema: data.schema)
-        }
-        map = pca
-        description = "pca --dims \(dims!)\(whiten ? " --whiten" : "")"
+        guard chosen == .model else { throw Failure("\(model!): not a PCA model (\(PCAModel.format))") }
+        // The replicas share the cores; OpenBLAS's own threads would only compete with them.
+        BLAS.threads = 1
+        let network = try NetworkMap(file, path: model!, head: layer == .head, threads: threads)
+        map = network
+        description = "\(model!) (\(network.model.architecture.encoder.rawValue), \(layer.rawValue))"
       }
+    case .pca:
+      let data = try FeatureMatrix(reading: reader)
+      guard data.count > 1 else { throw Failure("\(name): PCA needs at least 2 records") }
+      let pca = try PCAModel(fitting: data, dimensions: dims!, whiten: whiten)
+      let explained = pca.variances.reduce(0, +)
+      progress.status("pca: \(dims!) components")
+      if let save { try pca.save(to: save, history: data.schema.metadata.history + [Apply.invocation]) }
+      if fit {
+        progress.finish("pca: \(dims!) components of \(data.dimension) values fitted on \(data.count) records (variance \(shortNumber(explained))) → \(save!)")
+        return
+      }
+      // Emit the records just fitted on, from memory.
+      var start = 0
+      next = {
+        guard start < data.count else { return nil }
+        defer { start += 256 }
+        return data.records.slice(start..<min(start + 256, data.count), schema: data.schema)
+      }
+      map = pca
+      description = "pca --dims \(dims!)\(whiten ? " --whiten" : "")"
     }
     let stream = VectorStream(
       map: map, averageViews: averageViews, unitLength: l2 || layer == .head, elementType: f16 ? .f16 : .f32, description: description,
       history: Apply.invocation(omitting: ["--threads"]))
-    if averageViews && !reader.schema.fields.contains(.view) {
-      throw Failure("\(name): --average-views averages the views of each id, but the stream has no views (augment --views N makes them)", exitCode: ExitStatus.usage)
-    }
     try map.check(reader.schema, name: name)
     let schema = stream.schema(from: reader.schema)
     let output = try common.openOutput()
@@ -162,12 +165,5 @@ struct Apply: ParsableCommand {
     try writer.finish()
     try output.commit()
     progress.finish("\(written) vectors of \(map.dimension) (\(description))")
-  }
-
-  /// The map a model file holds: a trained network, or a PCA fit (chosen by its format).
-  func modelOrPCA(_ path: String, threads: Int) throws -> VectorMap {
-    let header = try SafeTensors(bytes: FileInput(path: path).readToEnd(), name: path)
-    if header.metadata["format"] == PCAModel.format { return try PCAModel(path: path) }
-    return try NetworkMap(path: path, head: layer == .head, threads: threads)
   }
 }

@@ -3,41 +3,38 @@ import Network
 import Shared
 
 /// A trained network's vectors (the encoder's, or the projection head's) for each image,
-/// computed on every core: each worker thread runs its own copy of the network over its
-/// own chunks of a batch.
+/// in evaluation mode, the images of a batch shared out among the cores (the network's
+/// data-parallel replicas).
 final class NetworkMap: VectorMap {
-  /// Images per forward: large enough for efficient matrix products, small enough to
-  /// share a batch out among the cores.
-  static let chunk = 64
+  /// Images per forward: a stream's batch at most.
+  static let batch = 256
 
   let model: ModelFile
   let useHead: Bool
   let dimension: Int
-  private let workers: [EmbeddingNetwork]
-  private let buffers: [UnsafeMutablePointer<Float>]
+  private let network: EmbeddingNetwork
+  private let buffer: UnsafeMutablePointer<Float>
 
-  init(path: String, head useHead: Bool, threads: Int) throws {
-    let (model, file) = try ModelFile.read(path)
+  /// `file` is the model file at `path`, already read.
+  init(_ file: SafeTensors, path: String, head useHead: Bool, threads: Int) throws {
+    let model = try ModelFile(file, name: path)
     if useHead && model.architecture.head == nil {
       throw Failure("\(path): --layer head, but the model has no projection head", exitCode: ExitStatus.usage)
     }
-    let first = EmbeddingNetwork(model.architecture, maxBatch: Self.chunk)
-    first.training = false
+    let workers = max(1, min(threads, Self.batch))
+    try MemoryBudget.check(
+      values: model.architecture.estimatedValues(batch: Self.batch), for: "\(path)'s network",
+      hint: "it was made for larger machines")
+    network = EmbeddingNetwork(model.architecture, maxBatch: Self.batch, threads: workers)
+    network.training = false
     // A checkpoint's training state is not needed to embed.
-    try ModelFile.load(file, into: first, ignoringPrefixes: ["train.", "optimizer."], name: path)
-    var workers = [first]
-    for _ in 1..<max(threads, 1) {
-      let copy = EmbeddingNetwork(model.architecture, maxBatch: Self.chunk)
-      copy.training = false
-      copy.copyParameters(from: first)
-      workers.append(copy)
-    }
-    (self.model, self.useHead, self.workers) = (model, useHead, workers)
-    dimension = useHead ? first.outputSize : model.architecture.features
-    buffers = workers.map { _ in .allocate(capacity: Self.chunk * model.architecture.inputSize) }
+    try ModelFile.load(file, into: network, ignoringPrefixes: ["train.", "optimizer."], name: path)
+    (self.model, self.useHead) = (model, useHead)
+    dimension = useHead ? network.outputSize : model.architecture.features
+    buffer = .allocate(capacity: Self.batch * model.architecture.inputSize)
   }
 
-  deinit { buffers.forEach { $0.deallocate() } }
+  deinit { buffer.deallocate() }
 
   func check(_ schema: StreamSchema, name: String) throws {
     try PixelInput.check(schema, fits: model.architecture, name: name, model: "the model")
@@ -45,18 +42,15 @@ final class NetworkMap: VectorMap {
 
   func vectors(of records: RecordBatch, schema: StreamSchema, name: String) throws -> [Float] {
     let input = try PixelInput(schema: schema, normalization: model.normalization, name: name)
-    let (d, size, useHead) = (dimension, model.architecture.inputSize, self.useHead)
+    let (d, size) = (dimension, model.architecture.inputSize)
     var result = [Float](repeating: 0, count: records.count * d)
-    let workers = UncheckedSendable(self.workers)
-    let buffers = UncheckedSendable(self.buffers)
     result.withUnsafeMutableBufferPointer { out in
-      let target = UncheckedSendable(out.baseAddress!)
       records.payload.withUnsafeBytes { payload in
-        forEachChunk(count: records.count, chunkSize: Self.chunk, workers: workers.value.count) { worker, rows in
-          let (network, buffer) = (workers.value[worker], buffers.value[worker])
-          for (slot, row) in rows.enumerated() { input.convert(payload, record: row, into: buffer + slot * size) }
-          let vectors = useHead ? network.forward(buffer, batch: rows.count) : network.forwardEncoder(buffer, batch: rows.count)
-          (target.value + rows.lowerBound * d).update(from: vectors, count: rows.count * d)
+        for start in stride(from: 0, to: records.count, by: Self.batch) {
+          let count = min(Self.batch, records.count - start)
+          for i in 0..<count { input.convert(payload, record: start + i, into: buffer + i * size) }
+          let vectors = useHead ? network.forward(buffer, batch: count) : network.forwardEncoder(buffer, batch: count)
+          (out.baseAddress! + start * d).update(from: vectors, count: count * d)
         }
       }
     }

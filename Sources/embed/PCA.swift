@@ -9,7 +9,8 @@ import Shared
 /// `mean` (D), `components` (k × D) and `scale` (k: 1, or 1/σ when whitened).
 struct PCAModel: VectorMap {
   static let format = "unsup-embed-pca-1"
-  /// D beyond this would need a covariance matrix of more than 256 MiB.
+  /// D beyond this would need several GiB: the covariance in Float and in Double, LAPACK's
+  /// copy and workspace, and the eigenvectors (about 3 GiB at 8192).
   static let maxInput = 8192
 
   let mean: [Float]
@@ -66,8 +67,8 @@ struct PCAModel: VectorMap {
     scale = variances.map { whiten ? Float(1 / max($0, 1e-12).squareRoot()) : 1 }
   }
 
-  init(path: String) throws {
-    let file = try SafeTensors(bytes: FileInput(path: path).readToEnd(), name: path)
+  /// The fit in `file`, already read from `path`.
+  init(_ file: SafeTensors, path: String) throws {
     guard file.metadata["format"] == Self.format else { throw Failure("\(path): not a PCA model (\(Self.format))") }
     guard let d = file.tensors["mean"]?.shape.first, let k = file.tensors["scale"]?.shape.first,
       file.tensors.count == 3, d <= Self.maxInput, k <= d

@@ -28,6 +28,9 @@ struct Train: ParsableCommand {
     case moco, simclr
   }
 
+  /// Longer schedules than this are surely a mistake (a billion steps).
+  static let maxSteps = 1_000_000_000
+
   @Argument(help: ArgumentHelp("The stream of views to read, or - for stdin.", valueName: "file"))
   var input = "-"
 
@@ -106,7 +109,7 @@ struct Train: ParsableCommand {
   func validate() throws {
     if batch < 2 || batch > 65536 { throw ValidationError("--batch must be 2...65536, not \(batch)") }
     if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
-    if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+    if let steps, !(1...Self.maxSteps).contains(steps) { throw ValidationError("--steps must be 1...\(Self.maxSteps), not \(steps)") }
     if epochs != nil && steps != nil { throw ValidationError("give --epochs or --steps, not both") }
     if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive") }
     if let weightDecay, !(weightDecay >= 0 && weightDecay.isFinite) { throw ValidationError("--weight-decay must be 0 or more") }
@@ -118,8 +121,8 @@ struct Train: ParsableCommand {
     _ = try architecture(channels: 1, height: 28, width: 28)
   }
 
-  /// The network the options describe, for images of C × H × W.
-  func architecture(channels: Int, height: Int, width: Int) throws -> Architecture {
+  /// The network the options describe, for images of C × H × W (from `source`, for messages).
+  func architecture(channels: Int, height: Int, width: Int, source: String? = nil) throws -> Architecture {
     let text = self.widths ?? (arch == .convnet ? "32,64" : "32,64,128")
     let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
     guard values.allSatisfy({ ($0 ?? 0) > 0 }), arch == .resnet || values.count == 2 else {
@@ -134,13 +137,12 @@ struct Train: ParsableCommand {
       }
       headSizes = sizes
     }
-    guard (1...65536).contains(features), widths.allSatisfy({ $0 <= 4096 }), (headSizes ?? []).allSatisfy({ $0 <= 65536 }) else {
-      throw ValidationError("--features, --widths and --head sizes must be reasonable (features 1...65536, widths ≤ 4096)")
-    }
     let architecture = Architecture(
       encoder: arch, channels: channels, height: height, width: width, widths: widths,
       blocks: arch == .resnet ? blocks : nil, features: features, head: headSizes)
-    if let problem = architecture.problem { throw Failure("the network would have \(problem)", exitCode: ExitStatus.usage) }
+    if let problem = architecture.problem {
+      throw Failure("\(source.map { "\($0): " } ?? "")these options make no network: \(problem)", exitCode: ExitStatus.usage)
+    }
     return architecture
   }
 

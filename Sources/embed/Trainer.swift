@@ -27,11 +27,16 @@ final class Trainer {
     let schema = reader.schema
     var pixels = try PixelInput(schema: schema, normalization: nil, name: name)
     pairs = try ViewPairs(reader, input: pixels)
-    let architecture = try options.architecture(channels: schema.dims[0], height: schema.dims[1], width: schema.dims[2])
+    let architecture = try options.architecture(
+      channels: schema.dims[0], height: schema.dims[1], width: schema.dims[2], source: name)
 
     let values = schema.metadata.values
-    epochImages = values["epoch_images"]?.numberValue.map { Int($0) }
-    let streamEpochs = values["epochs"]?.numberValue.map { Int($0) }
+    // Counts from the stream's metadata, used only when whole numbers in a sane range.
+    func count(_ key: String) -> Int? {
+      values[key]?.numberValue.flatMap { (1...1e12).contains($0) ? Int(exactly: $0) : nil }
+    }
+    epochImages = count("epoch_images")
+    let streamEpochs = count("epochs")
     let total: Int
     if let steps = options.steps {
       total = steps
@@ -40,7 +45,11 @@ final class Trainer {
       guard epochs <= streamEpochs else {
         throw Failure("--epochs \(epochs), but \(name) holds \(streamEpochs) epochs of views (augment --epochs)", exitCode: ExitStatus.usage)
       }
-      total = epochs * epochImages / options.batch
+      let (product, overflow) = epochs.multipliedReportingOverflow(by: epochImages)
+      total = overflow ? Int.max : product / options.batch
+      guard total <= Train.maxSteps else {
+        throw Failure("\(name): \(epochs) epochs of \(epochImages) images are more than \(Train.maxSteps) steps", exitCode: ExitStatus.usage)
+      }
       guard total > 0 else {
         throw Failure("\(name): \(epochs) epochs of \(epochImages) images make no batch of \(options.batch)", exitCode: ExitStatus.usage)
       }
@@ -52,6 +61,13 @@ final class Trainer {
     checkpointPath = options.checkpoint ?? options.output + ".ckpt"
 
     let views = 2 * options.batch
+    let networks = options.method == .moco
+      ? 2 * architecture.estimatedValues(batch: options.batch) + Double(options.batch) * Double(1 + options.queue)
+      : architecture.estimatedValues(batch: views) + Double(views) * Double(views)
+    try MemoryBudget.check(
+      values: networks + Double(views) * Double(architecture.inputSize),
+      for: "training this network on batches of \(options.batch) \(schema.dims.map(String.init).joined(separator: "×")) images",
+      hint: "lower --batch\(options.method == .moco ? " or --queue" : ""), or use smaller --widths or images")
     switch options.method {
     case .moco:
       network = EmbeddingNetwork(architecture, maxBatch: options.batch, threads: options.threads)
@@ -103,12 +119,21 @@ final class Trainer {
     }
     guard let step = saved.extra["step"].flatMap(Int.init), let optimizerSteps = saved.extra["optimizer_steps"].flatMap(Int.init)
     else { throw Failure("\(path): not a checkpoint (it holds no training step); resume from the .ckpt file") }
-    guard saved.extra["method"] == options.method.rawValue, saved.extra["optimizer"] == options.optimizer.rawValue else {
-      throw Failure("\(path): the checkpoint was trained with --method \(saved.extra["method"] ?? "?") --optimizer \(saved.extra["optimizer"] ?? "?")", exitCode: ExitStatus.usage)
+    guard (0...schedule.total).contains(step), optimizerSteps == step else {
+      throw Failure("\(path): a checkpoint at step \(step) (optimiser step \(optimizerSteps)) does not fit a run of \(schedule.total) steps", exitCode: ExitStatus.usage)
+    }
+    // Resuming continues the same run: every option that shapes it must be as it was.
+    let recipe = Recipe(options, schedule: schedule)
+    guard let savedRecipe = try? JSONDecoder().decode(Recipe.self, from: Data(saved.recipe.utf8)) else {
+      throw Failure("\(path): the checkpoint's recipe is missing or malformed")
+    }
+    if let difference = recipe.difference(from: savedRecipe) {
+      throw Failure("\(path): the checkpoint's run had \(difference): resume with the options it was started with", exitCode: ExitStatus.usage)
     }
     try ModelFile.load(file, into: network, state: state, name: path)
     model.normalization = saved.normalization
-    normalized = true
+    // A run interrupted before its first step had not measured its normalisation yet.
+    normalized = saved.extra["normalization_measured"] == "true" || options.normalize != nil
     self.step = step
     optimizer.steps = optimizerSteps
     if let moco { moco.queuePosition = min(max(0, saved.extra["queue_position"].flatMap(Int.init) ?? 0), moco.queueSize - 1) }
@@ -165,7 +190,7 @@ extension Trainer {
 
       let elapsed = Date().timeIntervalSince(start)
       let imagesPerSecond = Double((step - firstStep) * batch) / max(elapsed, 1e-9)
-      let epoch = Double(step * batch) / Double(epochImages ?? batch * 500)
+      let epoch = Double(step) * Double(batch) / Double(epochImages ?? batch * 500)
       try log?.append(step: step, epoch: epoch, loss: loss, rate: rate, imagesPerSecond: imagesPerSecond, seconds: elapsed)
       let eta = Double(total - step) * Double(batch) / max(imagesPerSecond, 1e-9)
       let figures = "step \(step)/\(total), loss \(String(format: "%.4f", loss)), \(Int(imagesPerSecond)) images/s, ETA \(duration(eta))"
@@ -206,7 +231,7 @@ extension Trainer {
     var checkpoint = model
     checkpoint.extra = [
       "step": String(step), "optimizer_steps": String(optimizer.steps), "loss": String(loss),
-      "method": options.method.rawValue, "optimizer": options.optimizer.rawValue,
+      "normalization_measured": String(normalized),
     ]
     if let moco { checkpoint.extra["queue_position"] = String(moco.queuePosition) }
     try checkpoint.save(network, state: state, to: checkpointPath)
@@ -245,7 +270,7 @@ extension Trainer {
 }
 
 /// The options a model was trained with, kept in its metadata.
-struct Recipe: Codable {
+struct Recipe: Codable, Equatable {
   var method: String
   var batch: Int
   var steps: Int
@@ -256,6 +281,8 @@ struct Recipe: Codable {
   var queue: Int?
   var momentum: Float?
   var seed: UInt64
+  /// The data-parallel split changes the sums' rounding (and a ResNet's batch statistics).
+  var threads: Int?
 
   init(_ options: Train, schedule: LearningRateSchedule) {
     method = options.method.rawValue
@@ -268,6 +295,27 @@ struct Recipe: Codable {
     queue = options.method == .moco ? options.queue : nil
     momentum = options.method == .moco ? options.momentum : nil
     seed = options.seed
+    threads = options.threads
+  }
+
+  /// The settings (all but the seed) that differ from `other`'s, as options, or nil.
+  func difference(from other: Recipe) -> String? {
+    var differences: [String] = []
+    func compare<T: Equatable>(_ option: String, _ mine: T, _ theirs: T) {
+      if mine != theirs { differences.append("\(option) \(theirs)") }
+    }
+    compare("--method", method, other.method)
+    compare("--batch", batch, other.batch)
+    compare("steps", steps, other.steps)
+    compare("--warmup", warmup, other.warmup)
+    compare("--optimizer", optimizer.kind.rawValue, other.optimizer.kind.rawValue)
+    compare("--weight-decay", optimizer.weightDecay, other.optimizer.weightDecay)
+    compare("--lr", lr, other.lr)
+    compare("--temperature", temperature, other.temperature)
+    compare("--queue", queue.map(String.init) ?? "-", other.queue.map(String.init) ?? "-")
+    compare("--momentum", momentum.map { "\($0)" } ?? "-", other.momentum.map { "\($0)" } ?? "-")
+    compare("--threads", threads ?? 0, other.threads ?? 0)
+    return differences.isEmpty ? nil : differences.joined(separator: ", ")
   }
 }
 
@@ -282,7 +330,7 @@ func parseNormalization(_ text: String, channels: Int) throws -> Normalization {
 
 /// "1h02m", "3m05s" or "12s".
 func duration(_ seconds: Double) -> String {
-  guard seconds.isFinite else { return "?" }
+  guard seconds.isFinite, seconds < 1e9 else { return "?" }
   let s = Int(seconds.rounded())
   if s >= 3600 { return String(format: "%dh%02dm", s / 3600, s % 3600 / 60) }
   if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }

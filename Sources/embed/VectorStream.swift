@@ -15,7 +15,7 @@ protocol VectorMap {
 struct VectorStream {
   let map: VectorMap
   let averageViews: Bool
-  /// Scale each vector (each view's, before averaging) to unit length.
+  /// Scale each vector to unit length (each view's before averaging, and the mean after).
   let unitLength: Bool
   let elementType: ElementType
   let description: String
@@ -55,6 +55,7 @@ struct VectorStream {
       guard let group = pending else { return }
       let scale = 1 / Float(group.count)
       for i in 0..<d { sum[i] *= scale }
+      if unitLength { sum.withUnsafeMutableBufferPointer { L2Normalize.forward($0.baseAddress!, batch: 1, dimension: d, into: $0.baseAddress!) } }
       sum.withUnsafeBufferPointer { emit(id: group.id, label: group.label, view: 0, split: group.split, $0) }
       pending = nil
     }

@@ -23,7 +23,7 @@ final class ViewPairs {
     let views = schema.metadata.values["views"]?.numberValue
     guard schema.fields.contains(.view), views == 2 else {
       throw Failure(
-        "\(reader.input.name): embed train needs two views of each image (decode … | augment --views 2 | embed train), but the stream holds \(views.map { "\(Int($0)) views per image" } ?? "no views")",
+        "\(reader.input.name): embed train needs two views of each image (decode … | augment --views 2 | embed train), but the stream holds \(views.map { "\(shortNumber($0)) views per image" } ?? "no views")",
         exitCode: ExitStatus.dataError)
     }
     self.reader = reader

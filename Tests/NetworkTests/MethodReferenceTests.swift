@@ -116,4 +116,20 @@ import Testing
     }
     #expect(difference(network, run.final) < 1e-4)
   }
+
+  /// A model file's architecture is input: numbers out of range are refused as a sentence
+  /// before any size is computed from them.
+  @Test func architecturesOutOfRangeAreRefused() {
+    var huge = Self.architecture
+    huge.widths = [2, 1 << 40]
+    #expect(huge.problem?.contains("widths") == true)
+    huge = Self.architecture
+    huge.height = -3
+    #expect(huge.problem != nil)
+    huge = Self.architecture
+    huge.encoder = .resnet
+    #expect(huge.problem?.contains("last stage") == true)
+    #expect(Self.architecture.problem == nil)
+    #expect(Self.architecture.estimatedValues(batch: 1 << 16) > Self.architecture.estimatedValues(batch: 1))
+  }
 }

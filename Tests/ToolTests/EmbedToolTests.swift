@@ -9,10 +9,24 @@ import ToolRunner
   /// A tiny network, so that the debug build trains in seconds.
   static let tiny = "--widths 4,8 --features 16 --head 16,8"
 
-  /// The vectors of a stream as text (view --head), for comparing two streams' values.
-  static let values = "view --head 1000000 | tail -n +2"
+  /// Every value of the stream in `file` of `folder`, record after record.
+  static func values(_ file: String, in folder: URL) throws -> [Float] {
+    let reader = try StreamReader(path: folder.appendingPathComponent(file).path)
+    var values: [Float] = []
+    while let batch = try reader.next() {
+      for i in 0..<batch.count { values += batch.payloadValues(of: i, schema: reader.schema) }
+    }
+    return values
+  }
+
+  /// The largest difference between two lists of values of the same length.
+  static func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
+    a.count == b.count && !a.isEmpty ? zip(a, b).map { abs($0 - $1) }.max()! : .infinity
+  }
 
   @Test func resumingContinuesExactlyAndCheckpointsEmbed() throws {
+    let folder = try ToolRunner.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
     let script = """
       set -e
       decode fashion-mnist --split test --limit 96 -q > in.us
@@ -23,17 +37,17 @@ import ToolRunner
       embed train first.us \(Self.tiny) --batch 16 --steps 12 --threads 2 -q -o cut.bin --checkpoint c.ckpt 2> cut.err
       grep -c "ended at step 6 of 12" cut.err
       embed train full.us \(Self.tiny) --batch 16 --steps 12 --threads 2 -q -o resumed.bin --resume c.ckpt
-      embed -m straight.bin in.us -q | \(Self.values) > straight.txt
-      embed -m resumed.bin in.us -q | \(Self.values) > resumed.txt
-      cmp straight.txt resumed.txt && echo same
+      embed -m straight.bin in.us -q -o "$0/straight.us"
+      embed -m resumed.bin in.us -q -o "$0/resumed.us"
       # A checkpoint embeds like a model.
       embed -m c.ckpt in.us -q | view --json
       """
-    let result = try ToolRunner.shell(script)
+    let result = try ToolRunner.shell(script, [folder.path])
     #expect(result.status == 0, "\(result.stderr)")
     let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n")
     #expect(lines.first == "1", "\(result.stdout)")
-    #expect(lines.dropFirst().first == "same", "\(result.stdout)")
+    let (straight, resumed) = (try Self.values("straight.us", in: folder), try Self.values("resumed.us", in: folder))
+    #expect(straight.count == 96 * 16 && straight == resumed)
     let report = Data(lines.last.map { String($0) }!.utf8).jsonObject
     #expect(report["records"] as? Int == 96 && report["shape"] as? [Int] == [16], "\(report)")
   }
@@ -98,17 +112,15 @@ import ToolRunner
       decode fashion-mnist --split test --limit 48 -q | augment --preset none --size 32 --views 1 -q > in.us
       augment in.us --views 2 --epochs 2 --shuffle -q | embed train --arch resnet --widths 4,8 --head 8,8 \\
         --method simclr --batch 8 --threads 2 -q -o "$0"
-      embed -m "$0" in.us -q | \(Self.values) | head -5 > all.txt
+      embed -m "$0" in.us -q -o "$1/all.us"
       decode fashion-mnist --split test --limit 5 -q | augment --preset none --size 32 --views 1 -q \\
-        | embed -m "$0" -q | \(Self.values) > five.txt
-      cmp all.txt five.txt && echo same
-      embed -m "$0" in.us -q | view --json
+        | embed -m "$0" -q -o "$1/five.us"
       """
-    let result = try ToolRunner.shell(script, [path])
+    let result = try ToolRunner.shell(script, [path, folder.path])
     #expect(result.status == 0, "\(result.stderr)")
-    let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map { Data($0.utf8) }
-    #expect(lines.count == 2 && String(decoding: lines[0], as: UTF8.self) == "same", "\(result.stdout)")
-    #expect(lines.last?.jsonObject["shape"] as? [Int] == [8] && lines.last?.jsonObject["records"] as? Int == 48)
+    let (all, five) = (try Self.values("all.us", in: folder), try Self.values("five.us", in: folder))
+    #expect(all.count == 48 * 8)
+    #expect(Self.largestDifference(Array(all.prefix(5 * 8)), five) < 1e-5)
     let file = try SafeTensors(bytes: FileInput(path: path).readToEnd(), name: path)
     #expect(file.tensors["encoder.layer2.0.downsample.0.weight"]?.shape == [8, 4, 1, 1])
     #expect(file.tensors["encoder.bn1.running_var"]?.shape == [4])
@@ -116,51 +128,64 @@ import ToolRunner
   }
 
   @Test func embeddingKeepsRecordsAndAveragesViews() throws {
+    let folder = try ToolRunner.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
     let script = """
       set -e
-      decode fashion-mnist --split test --limit 5 -q > in.us
+      decode fashion-mnist --split test --limit 100 -q > in.us
       augment in.us --views 2 --epochs 1 -q | embed train \(Self.tiny) --batch 4 --steps 1 -q -o m.bin
       embed -m m.bin in.us -q | view --json
-      embed -m m.bin in.us -q | \(Self.values) > single.txt
-      # Three identical views of each image average to the image's own vector.
-      augment in.us --preset none --views 3 -q | embed -m m.bin --average-views -q | \(Self.values) > averaged.txt
-      cmp single.txt averaged.txt && echo same
+      embed -m m.bin in.us -q -o "$0/single.us"
+      # Three identical views of each image average to the image's own vector; 300 views
+      # come in two batches, so an id's views can straddle them.
+      augment in.us --preset none --views 3 -q | embed -m m.bin --average-views -q -o "$0/averaged.us"
+      augment in.us --views 3 -q | embed -m m.bin --average-views --l2 -q -o "$0/unit.us"
       embed -m m.bin in.us --f16 -q | view --json
       embed -m m.bin in.us --layer head -q | view --json
       """
-    let result = try ToolRunner.shell(script)
+    let result = try ToolRunner.shell(script, [folder.path])
     #expect(result.status == 0, "\(result.stderr)")
     let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map { Data($0.utf8) }
-    #expect(lines.count == 4, "\(result.stdout)")
+    #expect(lines.count == 3, "\(result.stdout)")
     let plain = lines[0].jsonObject
-    #expect(plain["records"] as? Int == 5 && plain["shape"] as? [Int] == [16] && plain["dtype"] as? String == "f32")
+    #expect(plain["records"] as? Int == 100 && plain["shape"] as? [Int] == [16] && plain["dtype"] as? String == "f32")
     #expect((plain["labels"] as? [String: Any])?.isEmpty == false)
-    #expect(String(decoding: lines[1], as: UTF8.self) == "same")
-    #expect(lines[2].jsonObject["dtype"] as? String == "f16")
-    #expect(lines[3].jsonObject["shape"] as? [Int] == [8])
+    #expect(lines[1].jsonObject["dtype"] as? String == "f16")
+    #expect(lines[2].jsonObject["shape"] as? [Int] == [8])
+    let (single, averaged) = (try Self.values("single.us", in: folder), try Self.values("averaged.us", in: folder))
+    #expect(Self.largestDifference(single, averaged) < 1e-5)
+    // Unit length survives the averaging of different views.
+    let unit = try Self.values("unit.us", in: folder)
+    #expect(unit.count == 100 * 16)
+    for i in 0..<100 {
+      let norm = unit[i * 16..<(i + 1) * 16].reduce(Float(0)) { $0 + $1 * $1 }
+      #expect(abs(norm - 1) < 1e-5, "record \(i): \(norm)")
+    }
   }
 
   @Test func rawAndPCA() throws {
+    let folder = try ToolRunner.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
     let script = """
       set -e
       decode fashion-mnist --split test --limit 300 -q > in.us
       embed --method raw in.us -q | view --json
-      embed --method pca --dims 5 --save p.bin in.us -q | \(Self.values) > fitted.txt
-      embed -m p.bin in.us -q | \(Self.values) > applied.txt
-      cmp fitted.txt applied.txt && echo same
+      embed --method pca --dims 5 --save p.bin in.us -q -o "$0/fitted.us"
+      embed -m p.bin in.us -q -o "$0/applied.us"
       embed --method pca --dims 5 --whiten --fit --save w.bin in.us -q
       embed -m w.bin in.us -q | view --json
       """
-    let result = try ToolRunner.shell(script)
+    let result = try ToolRunner.shell(script, [folder.path])
     #expect(result.status == 0, "\(result.stderr)")
     let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map { Data($0.utf8) }
-    #expect(lines.count == 3, "\(result.stdout)")
+    #expect(lines.count == 2, "\(result.stdout)")
     let raw = lines[0].jsonObject
     #expect(raw["shape"] as? [Int] == [784])
     #expect((raw["max"] as? Double ?? 2) <= 1 && (raw["max"] as? Double ?? 0) > 0.9)
-    #expect(String(decoding: lines[1], as: UTF8.self) == "same")
+    let (fitted, applied) = (try Self.values("fitted.us", in: folder), try Self.values("applied.us", in: folder))
+    #expect(fitted.count == 300 * 5 && fitted == applied)
     // Whitened components have mean 0 and variance 1 (n − 1), so the values' sd is about 1.
-    let whitened = lines[2].jsonObject
+    let whitened = lines[1].jsonObject
     #expect(abs((whitened["std"] as? Double ?? 0) - 1) < 0.01, "\(whitened)")
     #expect(abs(whitened["mean"] as? Double ?? 1) < 1e-3, "\(whitened)")
   }
@@ -201,6 +226,12 @@ import ToolRunner
       ("augment in.us --views 2 -q | embed train --steps 2 --head none \(Self.tiny.replacingOccurrences(of: "--head 16,8", with: "")) --resume m.bin -o n.bin", "not a checkpoint"),
       ("embed -m m.bin big.us > out.us; test -s out.us && echo 'wrote to stdout' >&2; false", "takes 1×28×28 images"),
       ("embed train in.us --batch 1 -o n.bin", "--batch"),
+      ("augment in.us --views 2 -q | embed train --steps 1 --batch 65536 --queue 1048576 -o n.bin", "of memory"),
+      ("""
+        augment in.us --views 2 --epochs 2 -q > v.us
+        embed train v.us --steps 4 --batch 4 \(Self.tiny) -q -o c.bin
+        embed train v.us --steps 4 --batch 2 \(Self.tiny) -q -o d.bin --resume c.bin.ckpt
+        """, "had --batch 4"),
       ("embed --method pca in.us", "--dims"),
       ("embed -m m.bin --layer head in.us", "no projection head"),
     ]
