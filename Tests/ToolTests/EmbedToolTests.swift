@@ -127,6 +127,23 @@ import ToolRunner
     #expect(file.tensors["encoder.bn1.running_var"]?.values.allSatisfy { $0 != 1 } == true)
   }
 
+  /// RGB images, and views that augment has already normalised (f32): the model's
+  /// normalisation is measured per channel and applied to either kind of input.
+  @Test func rgbAndNormalizedViews() throws {
+    let script = """
+      set -e
+      decode images "$0" --size 32x32 --channels 3 -q > rgb.us
+      augment rgb.us --views 2 --epochs 2 --shuffle --normalize 0.5,0.5,0.5,0.25,0.25,0.25 -q \\
+        | embed train --arch resnet --widths 4,8 --head none --batch 8 --steps 3 -q -o m.bin
+      embed -m m.bin rgb.us -q | view --json
+      """
+    let result = try ToolRunner.shell(script, [sharedData("png/pngsuite")])
+    #expect(result.status == 0, "\(result.stderr)")
+    let report = result.stdout.jsonObject
+    #expect(report["shape"] as? [Int] == [8] && report["records"] as? Int == 51, "\(report)")
+    #expect(report["non_finite"] as? Int == 0)
+  }
+
   @Test func embeddingKeepsRecordsAndAveragesViews() throws {
     let folder = try ToolRunner.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
