@@ -215,12 +215,7 @@ public final class EmbeddingNetwork {
   /// MoCo's key-encoder update: θ ← m θ + (1 − m) θ_other.
   public func moveAverage(toward other: EmbeddingNetwork, momentum m: Float) {
     for ((_, mine), (_, theirs)) in zip(modules, other.modules) {
-      let (target, source) = (mine.parameters.base, theirs.parameters.base)
-      var i = 0
-      while i < mine.parameters.count {
-        target[i] = m * target[i] + (1 - m) * source[i]
-        i += 1
-      }
+      Network.moveAverage(mine.parameters.base, toward: theirs.parameters.base, momentum: m, count: mine.parameters.count)
     }
   }
 }

@@ -7,7 +7,18 @@ public enum SGD {
     _ weights: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, velocity: UnsafeMutablePointer<Float>,
     count: Int, learningRate: Float, momentum: Float, weightDecay: Float
   ) {
+    // Eight lanes at a time, written out: the compiler cannot rule out that the buffers overlap.
     var i = 0
+    while i + 8 <= count {
+      var w = UnsafeRawPointer(weights + i).loadUnaligned(as: SIMD8<Float>.self)
+      var v = UnsafeRawPointer(velocity + i).loadUnaligned(as: SIMD8<Float>.self)
+      let g = UnsafeRawPointer(gradients + i).loadUnaligned(as: SIMD8<Float>.self) + weightDecay * w
+      v = momentum * v + g
+      w -= learningRate * v
+      UnsafeMutableRawPointer(velocity + i).storeBytes(of: v, as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(weights + i).storeBytes(of: w, as: SIMD8<Float>.self)
+      i += 8
+    }
     while i < count {
       let g = gradients[i] + weightDecay * weights[i]
       velocity[i] = momentum * velocity[i] + g
