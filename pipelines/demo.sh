@@ -23,7 +23,7 @@ echo "== K-means on the raw pixels, scored against the labels"
 decode fashion-mnist | cluster -k 10 --seed 0 | score
 
 echo "== the shipped MoCo encoder: embed | cluster -k 10 | score"
-decode fashion-mnist --split test | embed -m models/fashion-mnist-moco.bin --layer head | cluster -k 10 --seed 0 | score
+decode fashion-mnist --split test | embed -m models/fashion-mnist-moco.bin --layer head | cluster -k 10 --n-init 10 --seed 0 | score
 
 echo "== kNN (k = 20) on the encoder's features: train split → test split"
 decode fashion-mnist --split all | embed -m models/fashion-mnist-moco.bin | score knn
