@@ -129,4 +129,21 @@ enum Reduce {
     }
     return total
   }
+
+  @inline(__always)
+  static func sumOfSquares(_ values: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= count {
+      let v = UnsafeRawPointer(values + i).loadUnaligned(as: SIMD8<Float>.self)
+      lanes += v * v
+      i += 8
+    }
+    var total = lanes.sum()
+    while i < count {
+      total += values[i] * values[i]
+      i += 1
+    }
+    return total
+  }
 }
