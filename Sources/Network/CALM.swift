@@ -302,7 +302,8 @@ func largest(_ values: UnsafePointer<Float>, count: Int) -> Float {
   var lanes = SIMD8<Float>(repeating: -.infinity)
   var i = 0
   while i + 8 <= count {
-    lanes = pointwiseMax(lanes, UnsafeRawPointer(values + i).loadUnaligned(as: SIMD8<Float>.self))
+    let v = UnsafeRawPointer(values + i).loadUnaligned(as: SIMD8<Float>.self)
+    lanes.replace(with: v, where: v .> lanes)
     i += 8
   }
   var top = lanes.max()

@@ -8,6 +8,8 @@ public struct Architecture: Codable, Equatable, Sendable {
     case convnet
     /// A small ResNet (`ResNet`), for 32–96 px images.
     case resnet
+    /// Fully connected layers (`MLP`) over the flattened image: the autoencoder's encoder.
+    case mlp
   }
 
   public var encoder: Encoder
@@ -15,14 +17,14 @@ public struct Architecture: Codable, Equatable, Sendable {
   public var channels: Int
   public var height: Int
   public var width: Int
-  /// Filters of each convolution stage.
+  /// Filters of each convolution stage; mlp: the sizes of the hidden layers.
   public var widths: [Int]
   /// resnet: basic blocks per stage.
   public var blocks: Int?
   /// The encoder's output: the representation `embed` emits.
   public var features: Int
-  /// The projection head's hidden and output sizes; nil for none (the loss then sees the
-  /// encoder's output).
+  /// The projection head's hidden and output sizes (an autoencoder's decoder: its hidden
+  /// sizes and the image's); nil for none (the loss then sees the encoder's output).
   public var head: [Int]?
 
   public init(
@@ -39,8 +41,8 @@ public struct Architecture: Codable, Equatable, Sendable {
       return "an input of \(channels)×\(height)×\(width) is outside 1...64 channels of 1...4096 × 1...4096"
     }
     if !(1...65536).contains(features) { return "\(features) features is outside 1...65536" }
-    if let head, head.count != 2 || head.contains(where: { !(1...65536).contains($0) }) {
-      return "a head needs two sizes in 1...65536, not \(head)"
+    if let head, !(1...6).contains(head.count) || head.contains(where: { !(1...1 << 24).contains($0) }) {
+      return "a head needs 1 to 6 sizes in 1...16777216, not \(head)"
     }
     if widths.contains(where: { !(1...4096).contains($0) }) { return "widths must lie in 1...4096, not \(widths)" }
     switch encoder {
@@ -54,6 +56,9 @@ public struct Architecture: Codable, Equatable, Sendable {
       }
       if !(1...8).contains(blocks ?? 1) { return "resnet needs 1 to 8 blocks per stage, not \(blocks ?? 1)" }
       if height < 4 || width < 4 { return "resnet needs images of at least 4×4, not \(height)×\(width)" }
+    case .mlp:
+      if widths.count > 6 { return "mlp needs at most 6 hidden sizes, not \(widths)" }
+      if inputSize > 1 << 24 { return "mlp takes at most 16777216 values, not \(inputSize)" }
     }
     return nil
   }
@@ -83,10 +88,19 @@ public struct Architecture: Codable, Equatable, Sendable {
         last = Double(width)
       }
       perImage += 4 * c * h * w
+    case .mlp:
+      let sizes = [c * h * w] + widths.map(Double.init) + [Double(features)]
+      for i in 1..<sizes.count {
+        parameters += sizes[i - 1] * sizes[i]
+        perImage += 2 * sizes[i]
+      }
     }
     if let head {
-      parameters += Double(features * head[0] + head[0] * head[1])
-      perImage += Double(2 * head[0] + head[1] + features)
+      let sizes = [Double(features)] + head.map(Double.init)
+      for i in 1..<sizes.count {
+        parameters += sizes[i - 1] * sizes[i]
+        perImage += 2 * sizes[i]
+      }
     }
     return 2 * parameters + Double(batch) * perImage
   }
@@ -239,8 +253,10 @@ private final class Replica {
     case .resnet:
       encoder = ResNet(
         .init(channels: a.channels, height: a.height, width: a.width, widths: a.widths, blocks: a.blocks ?? 1), maxBatch: maxBatch)
+    case .mlp:
+      encoder = MLP(sizes: [a.inputSize] + a.widths + [a.features], maxBatch: maxBatch)
     }
-    head = a.head.map { ProjectionHead(inputs: a.features, hidden: $0[0], outputs: $0[1], maxBatch: maxBatch) }
+    head = a.head.map { MLP(sizes: [a.features] + $0, maxBatch: maxBatch) }
     modules = [("encoder.", encoder)] + (head.map { [("head.", $0)] } ?? [])
     encoderGradient = .allocate(capacity: head == nil ? 1 : maxBatch * a.features)
   }

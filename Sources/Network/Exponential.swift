@@ -4,12 +4,19 @@
 /// largest float).
 /// libm's scalar expf costs several times more, and a softmax over every (filter,
 /// position) pair of every image calls it billions of times a pass.
-@inlinable
+@inlinable @inline(__always)
 public func exponential(_ x: SIMD8<Float>) -> SIMD8<Float> {
   let low: Float = -87.3
   let high: Float = 88.72
-  let clamped = x.clamped(lowerBound: SIMD8(repeating: low), upperBound: SIMD8(repeating: high))
-  let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+  // Masked replacement: pointwiseMin/Max and clamped are not specialised into vector code.
+  var clamped = x
+  clamped.replace(with: low, where: x .< low)
+  clamped.replace(with: high, where: x .> high)
+  // Adding 1.5 · 2²³ rounds to an integer held in the low mantissa bits (to the nearest,
+  // even on ties): n as a float and as an Int32 without a per-lane conversion.
+  let magic: Float = 12_582_912
+  let shifted = clamped * 1.442_695_04 + magic
+  let n = shifted - magic
   // ln 2 in two parts, so that n · ln 2 is subtracted without rounding error.
   let r = clamped - n * 0.693_359_375 + n * 2.121_944_4e-4
   var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
@@ -21,7 +28,7 @@ public func exponential(_ x: SIMD8<Float>) -> SIMD8<Float> {
   let er = p * r * r + r + 1
   // 2ⁿ as 2ᵃ · 2ⁿ⁻ᵃ with a = ⌊n/2⌋: n runs from −126 to 128, one past a normal
   // float's exponents at each end.
-  let whole = SIMD8<Int32>(n, rounding: .towardZero)
+  let whole = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: Int32.self)
   let half = whole &>> 1
   let first = unsafeBitCast((half &+ 127) &<< 23, to: SIMD8<Float>.self)
   let second = unsafeBitCast((whole &- half &+ 127) &<< 23, to: SIMD8<Float>.self)

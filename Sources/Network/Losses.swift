@@ -102,3 +102,35 @@ func softmaxInPlace(
   for j in 0..<count { row[j] *= inverse }
   return log(sum) - Double((positive - largest) / temperature)
 }
+
+/// The mean squared error of `count` values, as PyTorch's `nn.MSELoss()`: Σ (y − t)² / count,
+/// with its gradient 2 (y − t) / count.
+public enum MeanSquaredError {
+  public static func loss(
+    _ output: UnsafePointer<Float>, target: UnsafePointer<Float>, count: Int, gradient: UnsafeMutablePointer<Float>
+  ) -> Double {
+    let scale = 2 / Float(count)
+    var sum = 0.0
+    var lanes = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= count {
+      let difference = UnsafeRawPointer(output + i).loadUnaligned(as: SIMD8<Float>.self)
+        - UnsafeRawPointer(target + i).loadUnaligned(as: SIMD8<Float>.self)
+      lanes += difference * difference
+      UnsafeMutableRawPointer(gradient + i).storeBytes(of: scale * difference, as: SIMD8<Float>.self)
+      i += 8
+      if i % 4096 == 0 {
+        sum += Double(lanes.sum())
+        lanes = SIMD8()
+      }
+    }
+    sum += Double(lanes.sum())
+    while i < count {
+      let difference = output[i] - target[i]
+      sum += Double(difference * difference)
+      gradient[i] = scale * difference
+      i += 1
+    }
+    return sum / Double(count)
+  }
+}

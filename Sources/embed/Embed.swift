@@ -14,11 +14,13 @@ struct Embed: ParsableCommand {
         decode fashion-mnist --split test | embed -m moco.bin | cluster -k 10 | score
         … | augment --views 2 --epochs 50 --shuffle | embed train -o moco.bin
         … | embed --method pca --dims 50 --save pca.bin | …
+        decode fashion-mnist --split train | embed train --method calm -o calm.bin
+        embed filters -m calm.bin -o filters.png
 
       `embed -m MODEL` is `embed apply -m MODEL`: see `embed apply --help` and \
-      `embed train --help` for their options.
+      `embed train --help` and `embed filters --help` for their options.
       """,
-    subcommands: [Apply.self, Train.self],
+    subcommands: [Apply.self, Train.self, Filters.self],
     defaultSubcommand: Apply.self)
 
   static func main() { runAsTool() }
@@ -47,7 +49,7 @@ struct Apply: ParsableCommand {
   @Argument(help: ArgumentHelp("The stream to read, or - for stdin.", valueName: "file"))
   var input = "-"
 
-  @Option(name: [.short, .customLong("model")], help: ArgumentHelp("A model from embed train (or its checkpoint), or a PCA model from --method pca --save.", valueName: "file"))
+  @Option(name: [.short, .customLong("model")], help: ArgumentHelp("A model from embed train (a network or its checkpoint, or CALM filters), or a PCA model from --method pca --save.", valueName: "file"))
   var model: String?
 
   @Option(help: "model (a trained network, -m), raw (the values flattened, u8 pixels scaled to [0, 1]) or pca (principal components: fit here, or -m a saved fit). Default: model with -m, else raw.")
@@ -64,6 +66,9 @@ struct Apply: ParsableCommand {
 
   @Option(help: ArgumentHelp("pca: write the fitted components to FILE (safetensors, atomically), for -m later.", valueName: "file"))
   var save: String?
+
+  @Option(help: "A CALM model's pooling: each filter's scores pooled by log-sum-exp over each cell of a grid × grid partition of the image (1: the whole image).")
+  var grid = 1
 
   @Option(help: "Which output of a network to emit: encoder (the representation) or head (the projection head's, scaled to unit length as the loss sees it).")
   var layer: Layer = .encoder
@@ -100,6 +105,8 @@ struct Apply: ParsableCommand {
     }
     if let dims, dims < 1 { throw ValidationError("--dims must be at least 1") }
     if layer == .head && chosen != .model { throw ValidationError("--layer goes with a trained network (-m)") }
+    if !(1...64).contains(grid) { throw ValidationError("--grid must be 1...64, not \(grid)") }
+    if grid != 1 && chosen != .model { throw ValidationError("--grid goes with a CALM model (-m)") }
   }
 
   func run() throws {
@@ -124,8 +131,15 @@ struct Apply: ParsableCommand {
       if file.metadata["format"] == PCAModel.format {
         map = try PCAModel(file, path: model!)
         description = "pca \(model!)"
+      } else if file.metadata["format"] == CALMModel.format {
+        guard chosen == .model else { throw Failure("\(model!): not a PCA model (\(PCAModel.format))") }
+        guard layer == .encoder else { throw Failure("\(model!): --layer head, but a CALM model has no projection head", exitCode: ExitStatus.usage) }
+        BLAS.threads = 1
+        map = try CALMModel(file, path: model!, grid: grid, threads: threads)
+        description = "calm \(model!)\(grid > 1 ? " --grid \(grid)" : "")"
       } else {
         guard chosen == .model else { throw Failure("\(model!): not a PCA model (\(PCAModel.format))") }
+        guard grid == 1 else { throw Failure("\(model!): --grid pools a CALM model's scores, and this is a network", exitCode: ExitStatus.usage) }
         // The replicas share the cores; OpenBLAS's own threads would only compete with them.
         BLAS.threads = 1
         let network = try NetworkMap(file, path: model!, head: layer == .head, threads: threads)

@@ -8,9 +8,9 @@ import Shared
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "train",
-    abstract: "Learn an encoder with MoCo v2 or SimCLR from pairs of augmented views.",
+    abstract: "Learn an encoder: MoCo v2 or SimCLR from pairs of augmented views, CALM filters by EM, or an autoencoder.",
     discussion: """
-      Reads the stream `augment --views 2` writes (two views of each image, next to each \
+      moco and simclr read the stream `augment --views 2` writes (two views of each image, next to each \
       other) and trains on batches of pairs as they arrive, so augment and training run \
       as two processes:
 
@@ -22,10 +22,22 @@ struct Train: ParsableCommand {
       by running the same pipeline with --resume CHECKPOINT: the views of the steps \
       already done are read and skipped, so the run continues as if never stopped. \
       Memory holds one batch of views and the networks.
+
+      calm (convolution as local mixture, ../shared/papers/000_*) learns --filters K \
+      filters of --patch P × P (× C) by EM, with no gradients, from a stream of images:
+
+        decode fashion-mnist --split train | embed train --method calm -o calm.bin
+
+      It holds the images (as stored: u8 stays u8) and makes --epochs passes over them, \
+      each one EM iteration; the log-likelihood per image of the filters each pass starts \
+      from is printed, and it never decreases. The defaults are the authors': for grey \
+      images (MNIST) 64 filters of 20×20, padding 2, 15 passes; for colour (STL-10) 200 \
+      filters of 15×15, no padding, 10 passes. `embed -m calm.bin` pools each filter's \
+      scores by log-sum-exp over the image (--grid for a coarse grid of cells).
       """)
 
   enum Method: String, ExpressibleByArgument, CaseIterable {
-    case moco, simclr
+    case moco, simclr, calm, ae
   }
 
   /// Longer schedules than this are surely a mistake (a billion steps).
@@ -37,40 +49,40 @@ struct Train: ParsableCommand {
   @Option(name: .shortAndLong, help: ArgumentHelp("Write the trained model here (safetensors, atomically).", valueName: "file"))
   var output: String
 
-  @Option(help: "moco (v2: momentum key encoder, queue of negatives, InfoNCE) or simclr (NT-Xent over the 2N views of a batch).")
+  @Option(help: "moco (v2: momentum key encoder, queue of negatives, InfoNCE), simclr (NT-Xent over the 2N views of a batch) calm (filters by EM, from images) or ae (an autoencoder, from images).")
   var method: Method = .moco
 
-  @Option(help: ArgumentHelp("The encoder: convnet (the poster's conv3-conv3-maxpool-linear, for 28×28) or resnet (a small ResNet with BatchNorm, for 32–96 px).", valueName: "name"))
-  var arch: Architecture.Encoder = .convnet
+  @Option(help: ArgumentHelp("The encoder: convnet (the poster's conv3-conv3-maxpool-linear, for 28×28; the default), resnet (a small ResNet with BatchNorm, for 32–96 px) or mlp (fully connected layers; ae's).", valueName: "name"))
+  var arch: Architecture.Encoder?
 
-  @Option(help: ArgumentHelp("convnet: filters of its two convolutions (default 32,64); resnet: of each stage (default 32,64,128).", valueName: "a,b,…"))
+  @Option(help: ArgumentHelp("convnet: filters of its two convolutions (default 32,64); resnet: of each stage (default 32,64,128); mlp: the hidden layers' sizes (default 128; ae's decoder mirrors them).", valueName: "a,b,…"))
   var widths: String?
 
   @Option(help: "resnet: basic blocks per stage.")
   var blocks = 1
 
-  @Option(help: "Size of the representation (the encoder's output): convnet's linear layer (default 128); a resnet's is its last width.")
+  @Option(help: "Size of the representation (the encoder's output): convnet's linear layer (default 128), mlp's last layer (default 128; ae: 12, the poster's bottleneck); a resnet's is its last width.")
   var features: Int?
 
   @Option(help: ArgumentHelp("The MLP projection head's hidden and output sizes (trained, then dropped when embedding), or none.", valueName: "hidden,out|none"))
   var head = "128,128"
 
-  @Option(help: "Images per step (each gives two views).")
+  @Option(help: "Images per step (moco, simclr: each gives two views).")
   var batch = 256
 
-  @Option(help: "Train for this many epochs of the stream (default: all that augment --epochs wrote).")
+  @Option(help: "Train for this many epochs of the stream (default: all that augment --epochs wrote); calm: EM passes over the images (default 15 for grey images, 10 for colour).")
   var epochs: Int?
 
   @Option(help: "Train for this many steps (the schedule's length; needed when the stream does not say how many epochs it holds).")
   var steps: Int?
 
-  @Option(help: "sgd (with momentum 0.9) or adamw.")
-  var optimizer: OptimizerSettings.Kind = .sgd
+  @Option(help: "sgd (with momentum 0.9; the default) or adamw (ae's default: Adam, as its weight decay is 0).")
+  var optimizer: OptimizerSettings.Kind?
 
   @Option(help: ArgumentHelp("Peak learning rate (default 0.06 for sgd, 0.001 for adamw).", valueName: "rate"))
   var lr: Double?
 
-  @Option(name: .customLong("weight-decay"), help: ArgumentHelp("Weight decay (default 5e-4 for sgd, 0.01 for adamw).", valueName: "λ"))
+  @Option(name: .customLong("weight-decay"), help: ArgumentHelp("Weight decay (default 5e-4 for sgd, 0.01 for adamw, 0 for ae).", valueName: "λ"))
   var weightDecay: Float?
 
   @Option(help: ArgumentHelp("Steps of linear warm-up before the cosine decay (default: 5% of the steps).", valueName: "n"))
@@ -84,6 +96,15 @@ struct Train: ParsableCommand {
 
   @Option(help: ArgumentHelp("moco: the key encoder's momentum m in θk ← m θk + (1 − m) θq.", valueName: "m"))
   var momentum: Float = 0.99
+
+  @Option(help: "calm: the number of filters K (default 64 for grey images, 200 for colour).")
+  var filters: Int?
+
+  @Option(help: "calm: the filters' height and width P (default 20 for grey images, 15 for colour).")
+  var patch: Int?
+
+  @Option(help: "calm: zeros added on every side of the image, so that patches may overhang it (default 2 for grey images, 0 for colour).")
+  var padding: Int?
 
   @Option(help: ArgumentHelp("The input normalisation, per channel (default: measured on the first batch).", valueName: "mean…,std…"))
   var normalize: String?
@@ -119,19 +140,42 @@ struct Train: ParsableCommand {
     if !(momentum >= 0 && momentum <= 1) { throw ValidationError("--momentum must be in [0, 1]") }
     if !(1...256).contains(threads) { throw ValidationError("--threads must be 1...256, not \(threads)") }
     _ = try architecture(channels: 1, height: 28, width: 28)
+    if method != .calm && (filters != nil || patch != nil || padding != nil) {
+      throw ValidationError("--filters, --patch and --padding go with --method calm")
+    }
+    if (method == .calm || method == .ae) && steps != nil {
+      throw ValidationError("--method \(method.rawValue) counts passes over the images with --epochs, not --steps")
+    }
+    if method == .ae && head != "128,128" { throw ValidationError("--head goes with moco and simclr (ae's decoder mirrors its encoder)") }
+  }
+
+  /// The CALM layer the options describe, for images of C × H × W (from `source`, for messages).
+  func calmShape(channels: Int, height: Int, width: Int, source: String) throws -> CALMShape {
+    let grey = channels == 1
+    let shape = CALMShape(
+      channels: channels, height: height, width: width, filters: filters ?? (grey ? 64 : 200), patch: patch ?? (grey ? 20 : 15),
+      padding: padding ?? (grey ? 2 : 0))
+    if let problem = shape.problem {
+      throw Failure("\(source): these options make no CALM layer: \(problem)", exitCode: ExitStatus.usage)
+    }
+    return shape
   }
 
   /// The network the options describe, for images of C × H × W (from `source`, for messages).
   func architecture(channels: Int, height: Int, width: Int, source: String? = nil) throws -> Architecture {
-    let text = self.widths ?? (arch == .convnet ? "32,64" : "32,64,128")
+    let arch = encoder
+    if method == .ae && arch != .mlp { throw ValidationError("--method ae trains a fully connected autoencoder: --arch mlp") }
+    let text = self.widths ?? ["convnet": "32,64", "resnet": "32,64,128", "mlp": "128"][arch.rawValue]!
     let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard values.allSatisfy({ ($0 ?? 0) > 0 }), arch == .resnet || values.count == 2 else {
-      throw ValidationError("--widths needs \(arch == .convnet ? "two filter counts like 32,64" : "a filter count per stage like 32,64,128"), not \(text)")
+    guard values.allSatisfy({ ($0 ?? 0) > 0 }), arch != .convnet || values.count == 2 else {
+      throw ValidationError("--widths needs \(arch == .convnet ? "two filter counts like 32,64" : "positive sizes like 32,64,128"), not \(text)")
     }
     let widths = values.map { $0! }
-    let features = self.features ?? (arch == .convnet ? 128 : widths.last!)
+    let features = self.features ?? (arch == .resnet ? widths.last! : method == .ae ? 12 : 128)
     var headSizes: [Int]?
-    if head != "none" {
+    if method == .ae {
+      headSizes = widths.reversed() + [channels * height * width]
+    } else if head != "none" {
       guard let sizes = integers(head, count: 2) else {
         throw ValidationError("--head needs hidden,out sizes like 128,128 or none, not \(head)")
       }
@@ -146,15 +190,27 @@ struct Train: ParsableCommand {
     return architecture
   }
 
+  var encoder: Architecture.Encoder { arch ?? (method == .ae ? .mlp : .convnet) }
+  var optimizerKind: OptimizerSettings.Kind { optimizer ?? (method == .ae ? .adamw : .sgd) }
+
   var optimizerSettings: OptimizerSettings {
-    OptimizerSettings(kind: optimizer, weightDecay: weightDecay ?? (optimizer == .sgd ? 5e-4 : 0.01))
+    let kind = optimizerKind
+    return OptimizerSettings(kind: kind, weightDecay: weightDecay ?? (method == .ae ? 0 : kind == .sgd ? 5e-4 : 0.01))
   }
 
-  var learningRate: Double { lr ?? (optimizer == .sgd ? 0.06 : 0.001) }
+  var learningRate: Double { lr ?? (optimizerKind == .sgd ? 0.06 : 0.001) }
   var tau: Float { temperature ?? (method == .moco ? 0.2 : 0.5) }
 
   func run() throws {
     try refuseTerminalInput(input, example: "augment --views 2 | embed train -o model.bin")
+    if method == .calm {
+      BLAS.threads = 1
+      return try CALMTrainer(options: self).run()
+    }
+    if method == .ae {
+      BLAS.threads = 1
+      return try AutoencoderTrainer(options: self).run()
+    }
     // From here a Ctrl-C ends the run after its current step, with a checkpoint.
     Interruption.deferSignals()
     // Each thread runs a replica of the network on its share of the batch (data

@@ -68,15 +68,15 @@ final class Trainer {
       values: networks + Double(views) * Double(architecture.inputSize),
       for: "training this network on batches of \(options.batch) \(schema.dims.map(String.init).joined(separator: "×")) images",
       hint: "lower --batch\(options.method == .moco ? " or --queue" : ""), or use smaller --widths or images")
-    switch options.method {
-    case .moco:
+    // The contrastive methods; CALM and the autoencoder have trainers of their own.
+    if options.method == .moco {
       network = EmbeddingNetwork(architecture, maxBatch: options.batch, threads: options.threads)
       network.initialize(seed: options.seed)
       moco = MoCo(
         query: network, key: EmbeddingNetwork(architecture, maxBatch: options.batch, threads: options.threads), queueSize: options.queue,
         temperature: options.tau, momentum: options.momentum, seed: options.seed &+ 0x5155_4555)
       simclr = nil
-    case .simclr:
+    } else {
       network = EmbeddingNetwork(architecture, maxBatch: views, threads: options.threads)
       network.initialize(seed: options.seed)
       simclr = SimCLR(network: network, temperature: options.tau)
@@ -277,7 +277,7 @@ struct Recipe: Codable, Equatable {
   var warmup: Int
   var optimizer: OptimizerSettings
   var lr: Double
-  var temperature: Float
+  var temperature: Float?
   var queue: Int?
   var momentum: Float?
   var seed: UInt64
@@ -291,7 +291,7 @@ struct Recipe: Codable, Equatable {
     warmup = schedule.warmup
     optimizer = options.optimizerSettings
     lr = schedule.base
-    temperature = options.tau
+    temperature = options.method == .ae ? nil : options.tau
     queue = options.method == .moco ? options.queue : nil
     momentum = options.method == .moco ? options.momentum : nil
     seed = options.seed
@@ -311,7 +311,7 @@ struct Recipe: Codable, Equatable {
     compare("--optimizer", optimizer.kind.rawValue, other.optimizer.kind.rawValue)
     compare("--weight-decay", optimizer.weightDecay, other.optimizer.weightDecay)
     compare("--lr", lr, other.lr)
-    compare("--temperature", temperature, other.temperature)
+    compare("--temperature", temperature.map { "\($0)" } ?? "-", other.temperature.map { "\($0)" } ?? "-")
     compare("--queue", queue.map(String.init) ?? "-", other.queue.map(String.init) ?? "-")
     compare("--momentum", momentum.map { "\($0)" } ?? "-", other.momentum.map { "\($0)" } ?? "-")
     compare("--threads", threads ?? 0, other.threads ?? 0)

@@ -1,0 +1,80 @@
+import Foundation
+import Network
+import Shared
+
+/// A CALM model file: safetensors holding `filters` (K × C × P × P, PyTorch's `nn.Conv2d`
+/// weight, so `F.conv2d(x, filters, bias=-0.5 * filters.pow(2).sum((1, 2, 3)), padding=p)`
+/// gives the scores) and, in `__metadata__`, the `shape` (JSON: channels, height, width,
+/// filters, patch, padding), the training `recipe`, `history` and the log-likelihood per
+/// image of each EM pass.
+///
+/// As a `VectorMap`, the features of `CALM.features`: each filter's scores pooled by
+/// log-sum-exp over the image (grid 1) or over each cell of a grid.
+struct CALMModel: VectorMap {
+  static let format = "unsup-embed-calm-1"
+
+  let calm: CALM
+  let grid: Int
+  var dimension: Int { calm.featureCount(grid: grid) }
+
+  init(_ calm: CALM, grid: Int) {
+    (self.calm, self.grid) = (calm, grid)
+  }
+
+  /// The model in `file`, already read from `path`, pooling over a `grid` × `grid` grid.
+  init(_ file: SafeTensors, path: String, grid: Int, threads: Int) throws {
+    let shape = try Self.shape(of: file, path: path)
+    let filters = try file.tensor("filters", shape: [shape.filters, shape.channels, shape.patch, shape.patch], file: path)
+    guard file.tensors.count == 1 else {
+      throw Failure("\(path): tensor \(file.tensors.keys.sorted().first { $0 != "filters" }!) is not part of a CALM model")
+    }
+    guard filters.allSatisfy(\.isFinite) else { throw Failure("\(path): the filters hold values that are not finite") }
+    guard grid <= min(shape.outHeight, shape.outWidth) else {
+      throw Failure(
+        "--grid \(grid) is finer than the \(shape.outHeight)×\(shape.outWidth) positions of \(path)'s filters", exitCode: ExitStatus.usage)
+    }
+    self.init(CALM(shape, filters: filters, threads: threads), grid: grid)
+  }
+
+  static func shape(of file: SafeTensors, path: String) throws -> CALMShape {
+    guard file.metadata["format"] == format else { throw Failure("\(path): not a CALM model (\(format))") }
+    guard let text = file.metadata["shape"], let shape = try? JSONDecoder().decode(CALMShape.self, from: Data(text.utf8)) else {
+      throw Failure("\(path): the metadata's shape is missing or malformed")
+    }
+    if let problem = shape.problem { throw Failure("\(path): its shape makes no CALM layer: \(problem)") }
+    return shape
+  }
+
+  static func save(_ calm: CALM, recipe: String, history: [String], logLikelihoods: [Double], to path: String) throws {
+    let shape = calm.shape
+    var file = SafeTensors()
+    file.tensors = ["filters": ([shape.filters, shape.channels, shape.patch, shape.patch], calm.filters)]
+    file.metadata = [
+      "format": format, "shape": ModelFile.json(shape), "recipe": recipe, "history": ModelFile.json(history),
+      "log_likelihoods": logLikelihoods.map { String($0) }.joined(separator: ","),
+    ]
+    let output = try AtomicFileOutput(path: path)
+    try output.write(file.encoded())
+    try output.commit()
+  }
+
+  func check(_ schema: StreamSchema, name: String) throws {
+    let shape = calm.shape
+    let expected = [shape.channels, shape.height, shape.width]
+    guard schema.layout == .chw, schema.dims == expected else {
+      throw Failure(
+        "\(name): the CALM model takes \(expected.map(String.init).joined(separator: "×")) images, but the stream holds \(schema.summary)")
+    }
+  }
+
+  func vectors(of records: RecordBatch, schema: StreamSchema, name: String) throws -> [Float] {
+    let data = try FeatureMatrix(schema: schema, records: records, name: name)
+    var result = [Float](repeating: 0, count: records.count * dimension)
+    guard records.count > 0 else { return result }
+    var scratch: [Float] = []
+    data.floatRows(0..<records.count, scratch: &scratch) { images in
+      calm.features(images.baseAddress!, count: records.count, grid: grid, into: &result)
+    }
+    return result
+  }
+}
