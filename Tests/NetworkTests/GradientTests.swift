@@ -338,3 +338,44 @@ func agreeingParameters(_ module: NetworkModule, h: Float, floor: Double, loss: 
     #expect(zip(pair.prefix(4), together).contains { abs($0 - $1) > 1e-3 })
   }
 }
+
+/// The autoencoder's parts: an MLP of three layers under the mean squared error against
+/// its own input, its backward (parameters and input) against central differences.
+@Suite struct AutoencoderTests {
+  @Test func mlpUnderMeanSquaredErrorMatchesFiniteDifferences() {
+    let (batch, sizes) = (3, [6, 5, 2, 6])
+    let net = MLP(sizes: sizes, maxBatch: batch)
+    net.initialize(seed: 4)
+    #expect(net.parameters.slice("4.weight")?.shape == [6, 2] && net.parameters.count == 5 * 6 + 5 + 2 * 5 + 2 + 6 * 2 + 6)
+    var rng = SplitMix64(seed: 9)
+    var input = (0..<(batch * 6)).map { _ in 2 * rng.nextUnitFloat() - 1 }
+    var gradient = [Float](repeating: 0, count: input.count)
+    func loss(_ x: [Float]) -> Double {
+      var scratch = [Float](repeating: 0, count: x.count)
+      return MeanSquaredError.loss(net.forward(x, batch: batch), target: x, count: x.count, gradient: &scratch)
+    }
+    // Σ (y − t)² / n by hand for the forward just made.
+    let output = Array(UnsafeBufferPointer(start: net.forward(input, batch: batch), count: input.count))
+    let expected = zip(output, input).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / Double(input.count)
+    #expect(abs(MeanSquaredError.loss(output, target: input, count: input.count, gradient: &gradient) - expected) < 1e-7)
+    net.gradients.zero()
+    var inputGradient = [Float](repeating: 0, count: input.count)
+    _ = net.forward(input, batch: batch)
+    net.backward(gradient, input: input, batch: batch, inputGradient: &inputGradient)
+    let checked = agreeingParameters(net, h: 1e-3, floor: 1e-2) { loss(input) }
+    #expect(checked >= net.parameters.count * 95 / 100, "\(checked) of \(net.parameters.count)")
+    // The input is both the network's input and the target: dL/dx = J_netᵀ · 2(y − x)/n − 2(y − x)/n.
+    let direct = zip(inputGradient, gradient).map { $0 - $1 }
+    var agreeing = 0
+    for i in input.indices {
+      let saved = input[i]
+      input[i] = saved + 1e-3
+      let up = loss(input)
+      input[i] = saved - 1e-3
+      let down = loss(input)
+      input[i] = saved
+      if abs((up - down) / 2e-3 - Double(direct[i])) <= 0.05 * max(1e-2, abs((up - down) / 2e-3)) { agreeing += 1 }
+    }
+    #expect(agreeing >= input.count * 95 / 100, "\(agreeing) of \(input.count)")
+  }
+}
