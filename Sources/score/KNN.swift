@@ -15,6 +15,7 @@ struct KNNProbe: ParsableCommand {
       """)
 
   @OptionGroup var options: ReportOptions
+  @OptionGroup var labelOptions: LabelOptions
 
   @Option(name: .shortAndLong, help: "Neighbours that vote (at most the number of train records).")
   var k = 20
@@ -29,7 +30,7 @@ struct KNNProbe: ParsableCommand {
 
   func run() throws {
     let progress = ProgressLine(tool: "score", quiet: options.quiet)
-    let data = try ProbeData(reading: options.openReader())
+    let data = try labelOptions.data(options.openReader())
     let neighbours = min(k, data.trainRows.count)
     let predictions = NearestNeighbors.predict(
       train: data.train, trainClasses: data.trainClasses, classCount: data.classes.count, test: data.test,

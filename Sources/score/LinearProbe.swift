@@ -17,6 +17,7 @@ struct LinearProbe: ParsableCommand {
       """)
 
   @OptionGroup var options: ReportOptions
+  @OptionGroup var labelOptions: LabelOptions
 
   @Option(name: .customLong("c"), help: "Inverse regularisation strength, as scikit-learn's C.")
   var inverseRegularization = 1.0
@@ -39,7 +40,7 @@ struct LinearProbe: ParsableCommand {
 
   func run() throws {
     let progress = ProgressLine(tool: "score", quiet: options.quiet)
-    let data = try ProbeData(reading: options.openReader())
+    let data = try labelOptions.data(options.openReader())
     let d = data.features.dimension
     let n = data.trainRows.count
     // The logits (n × classes) and weights (d × classes) are held as floats.

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Shared
 
 /// Rows of float features that a kernel copies out in blocks, so that no kernel needs all
@@ -61,12 +62,12 @@ struct ProbeData {
   let name: String
   let features: FeatureMatrix
   /// Record indices of the train and test records.
-  let trainRows: [Int]
+  private(set) var trainRows: [Int]
   let testRows: [Int]
   /// The label values seen in train, sorted: class c is label `classes[c]`.
   let classes: [Int32]
   /// Class of each train record, and of each test record (−1 for a label never seen in train).
-  let trainClasses: [Int32]
+  private(set) var trainClasses: [Int32]
   let testClasses: [Int32]
   /// Train and test records left out because their label is −1.
   let unlabelled: Int
@@ -125,11 +126,54 @@ struct ProbeData {
     self.otherSplits = otherSplits
   }
 
+  /// Keeps `count` of the labelled train records, as many of each class as can be (the
+  /// first classes take the remainder), drawn with `seed`: a probe with few labels.
+  mutating func keepTrainLabels(_ count: Int, seed: UInt64) throws {
+    let classCount = classes.count
+    guard count >= classCount else {
+      throw Failure("--labels \(count) is fewer than the \(classCount) classes of \(name)'s train records: a probe needs one of each", exitCode: ExitStatus.usage)
+    }
+    guard count <= trainRows.count else {
+      throw Failure("--labels \(count) is more than the \(trainRows.count) labelled train records of \(name)", exitCode: ExitStatus.usage)
+    }
+    var byClass = [[Int]](repeating: [], count: classCount)
+    for (i, c) in trainClasses.enumerated() { byClass[Int(c)].append(i) }
+    var rng = SplitMix64(seed: seed)
+    var kept: [Int] = []
+    for c in 0..<classCount {
+      let wanted = count / classCount + (c < count % classCount ? 1 : 0)
+      guard byClass[c].count >= wanted else {
+        throw Failure("--labels \(count): class \(classes[c]) has \(byClass[c].count) train records, fewer than the \(wanted) wanted of each class", exitCode: ExitStatus.usage)
+      }
+      rng.shuffle(&byClass[c])
+      kept += byClass[c].prefix(wanted)
+    }
+    kept.sort()
+    trainRows = kept.map { trainRows[$0] }
+    trainClasses = kept.map { trainClasses[$0] }
+  }
+
   var train: GatheredRows { GatheredRows(features, rows: trainRows) }
   var test: GatheredRows { GatheredRows(features, rows: testRows) }
 
   /// What was left out, for the reports.
   var skippedText: String {
     "\(unlabelled) with label -1" + (otherSplits > 0 ? ", \(otherSplits) of split unlabeled" : "")
+  }
+}
+
+/// `--labels` and `--seed` of the probes: fit on a few labels only.
+struct LabelOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("Fit on N of the labelled train records only, as many of each class as can be, drawn with --seed (a few-label probe; default: all).", valueName: "n"))
+  var labels: Int?
+
+  @Option(help: "Seed for the draw of --labels.")
+  var seed: UInt64 = 0
+
+  /// The probe data of `reader`, with only the labels asked for.
+  func data(_ reader: StreamReader) throws -> ProbeData {
+    var data = try ProbeData(reading: reader)
+    if let labels { try data.keepTrainLabels(labels, seed: seed) }
+    return data
   }
 }
