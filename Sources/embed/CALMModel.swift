@@ -6,7 +6,8 @@ import Shared
 /// weight, so `F.conv2d(x, filters, bias=-0.5 * filters.pow(2).sum((1, 2, 3)), padding=p)`
 /// gives the scores) and, in `__metadata__`, the `shape` (JSON: channels, height, width,
 /// filters, patch, padding), the training `recipe`, `history` and the log-likelihood per
-/// image of each EM pass.
+/// image of each EM pass; `preprocessing` is `zca-rows` when the images were whitened
+/// (`RowWhitening`) before the layer saw them.
 ///
 /// As a `VectorMap`, the features of `CALM.features`: each filter's scores pooled by
 /// log-sum-exp over the image (grid 1) or over each cell of a grid.
@@ -15,10 +16,11 @@ struct CALMModel: VectorMap {
 
   let calm: CALM
   let grid: Int
+  let input: CALMInput
   var dimension: Int { calm.featureCount(grid: grid) }
 
-  init(_ calm: CALM, grid: Int) {
-    (self.calm, self.grid) = (calm, grid)
+  init(_ calm: CALM, grid: Int, input: CALMInput) {
+    (self.calm, self.grid, self.input) = (calm, grid, input)
   }
 
   /// The model in `file`, already read from `path`, pooling over a `grid` × `grid` grid.
@@ -33,7 +35,13 @@ struct CALMModel: VectorMap {
       throw Failure(
         "--grid \(grid) is finer than the \(shape.outHeight)×\(shape.outWidth) positions of \(path)'s filters", exitCode: ExitStatus.usage)
     }
-    self.init(CALM(shape, filters: filters, threads: threads), grid: grid)
+    let preprocessing = file.metadata["preprocessing"]
+    guard preprocessing == nil || preprocessing == RowWhitening.name else {
+      throw Failure("\(path): unknown preprocessing \(preprocessing!) (\(RowWhitening.name) or none)")
+    }
+    self.init(
+      CALM(shape, filters: filters, threads: threads), grid: grid,
+      input: CALMInput(shape: shape, whitened: preprocessing != nil, threads: threads))
   }
 
   static func shape(of file: SafeTensors, path: String) throws -> CALMShape {
@@ -45,14 +53,15 @@ struct CALMModel: VectorMap {
     return shape
   }
 
-  static func save(_ calm: CALM, recipe: String, history: [String], logLikelihoods: [Double], to path: String) throws {
+  func save(recipe: String, history: [String], logLikelihoods: [Double], to path: String) throws {
     let shape = calm.shape
     var file = SafeTensors()
     file.tensors = ["filters": ([shape.filters, shape.channels, shape.patch, shape.patch], calm.filters)]
     file.metadata = [
-      "format": format, "shape": ModelFile.json(shape), "recipe": recipe, "history": ModelFile.json(history),
+      "format": Self.format, "shape": ModelFile.json(shape), "recipe": recipe, "history": ModelFile.json(history),
       "log_likelihoods": logLikelihoods.map { String($0) }.joined(separator: ","),
     ]
+    if input.whitened { file.metadata["preprocessing"] = RowWhitening.name }
     let output = try AtomicFileOutput(path: path)
     try output.write(file.encoded())
     try output.commit()
@@ -72,9 +81,27 @@ struct CALMModel: VectorMap {
     var result = [Float](repeating: 0, count: records.count * dimension)
     guard records.count > 0 else { return result }
     var scratch: [Float] = []
-    data.floatRows(0..<records.count, scratch: &scratch) { images in
-      calm.features(images.baseAddress!, count: records.count, grid: grid, into: &result)
+    input.images(data, 0..<records.count, scratch: &scratch) { images in
+      calm.features(images, count: records.count, grid: grid, into: &result)
     }
     return result
+  }
+}
+
+/// Images as a CALM layer sees them: values in [0, 1] (u8 pixels divided by 255),
+/// whitened (`RowWhitening`) when the model's were.
+struct CALMInput {
+  let shape: CALMShape
+  let whitened: Bool
+  let threads: Int
+
+  /// Calls `body` with rows `rows` of `data`, ready for the layer.
+  func images<T>(_ data: FeatureMatrix, _ rows: Range<Int>, scratch: inout [Float], _ body: (UnsafePointer<Float>) -> T) -> T {
+    data.floatRows(rows, scratch: &scratch) { values in
+      guard whitened else { return body(values.baseAddress!) }
+      var copy = Array(values)
+      RowWhitening.apply(&copy, count: rows.count, channels: shape.channels, height: shape.height, width: shape.width, threads: threads)
+      return body(copy)
+    }
   }
 }

@@ -29,10 +29,12 @@ struct CALMTrainer {
 
     var scratch: [Float] = []
     let sample = min(data.count, 4096)
-    let initial = data.floatRows(0..<sample, scratch: &scratch) {
-      CALM.initialFilters(shape, from: $0.baseAddress!, count: sample, seed: options.seed)
+    let input = CALMInput(shape: shape, whitened: options.whiten ?? (shape.channels > 1), threads: options.threads)
+    let initial = input.images(data, 0..<sample, scratch: &scratch) {
+      CALM.initialFilters(shape, from: $0, count: sample, seed: options.seed)
     }
-    let calm = CALM(shape, filters: initial, threads: options.threads)
+    let model = CALMModel(CALM(shape, filters: initial, threads: options.threads), grid: 1, input: input)
+    let calm = model.calm
     let start = Date()
     var logLikelihoods: [Double] = []
     for pass in 1...passes {
@@ -40,7 +42,7 @@ struct CALMTrainer {
       var statistics = CALMStatistics(shape)
       for first in stride(from: 0, to: data.count, by: Self.block) {
         let rows = first..<min(first + Self.block, data.count)
-        data.floatRows(rows, scratch: &scratch) { calm.expectation($0.baseAddress!, count: rows.count, into: &statistics) }
+        input.images(data, rows, scratch: &scratch) { calm.expectation($0, count: rows.count, into: &statistics) }
         progress.status("pass \(pass)/\(passes): \(rows.upperBound) of \(data.count) images")
       }
       let idle = calm.maximize(statistics)
@@ -55,12 +57,12 @@ struct CALMTrainer {
       }
     }
     let recipe = CALMRecipe(passes: passes, seed: options.seed, images: data.count)
-    try CALMModel.save(
-      calm, recipe: ModelFile.json(recipe),
+    try model.save(
+      recipe: ModelFile.json(recipe),
       history: schema.metadata.history + [Train.invocation(omitting: ["--threads", "-q", "--quiet"])],
       logLikelihoods: logLikelihoods, to: options.output)
     progress.finish(
-      "calm \(shape.filters) filters of \(shape.channels)×\(shape.patch)×\(shape.patch), \(passes) EM passes over \(data.count) images in \(String(format: "%.1f", Date().timeIntervalSince(start))) s → \(options.output)")
+      "calm \(shape.filters) filters\(input.whitened ? " (whitened images)" : "") of \(shape.channels)×\(shape.patch)×\(shape.patch), \(passes) EM passes over \(data.count) images in \(String(format: "%.1f", Date().timeIntervalSince(start))) s → \(options.output)")
   }
 }
 

@@ -32,7 +32,7 @@ struct Train: ParsableCommand {
       each one EM iteration; the log-likelihood per image of the filters each pass starts \
       from is printed, and it never decreases. The defaults are the authors': for grey \
       images (MNIST) 64 filters of 20×20, padding 2, 15 passes; for colour (STL-10) 200 \
-      filters of 15×15, no padding, 10 passes. `embed -m calm.bin` pools each filter's \
+      filters of 15×15, no padding, 10 passes, on whitened images (--whiten). `embed -m calm.bin` pools each filter's \
       scores by log-sum-exp over the image (--grid for a coarse grid of cells).
       """)
 
@@ -106,6 +106,9 @@ struct Train: ParsableCommand {
   @Option(help: "calm: zeros added on every side of the image, so that patches may overhang it (default 2 for grey images, 0 for colour).")
   var padding: Int?
 
+  @Flag(inversion: .prefixedNo, help: "calm: whiten each channel of each image first (ZCA of its rows, the authors' STL-10 preprocessing; default: for colour images only).")
+  var whiten: Bool?
+
   @Option(help: ArgumentHelp("The input normalisation, per channel (default: measured on the first batch).", valueName: "mean…,std…"))
   var normalize: String?
 
@@ -140,8 +143,8 @@ struct Train: ParsableCommand {
     if !(momentum >= 0 && momentum <= 1) { throw ValidationError("--momentum must be in [0, 1]") }
     if !(1...256).contains(threads) { throw ValidationError("--threads must be 1...256, not \(threads)") }
     _ = try architecture(channels: 1, height: 28, width: 28)
-    if method != .calm && (filters != nil || patch != nil || padding != nil) {
-      throw ValidationError("--filters, --patch and --padding go with --method calm")
+    if method != .calm && (filters != nil || patch != nil || padding != nil || whiten != nil) {
+      throw ValidationError("--filters, --patch, --padding and --whiten go with --method calm")
     }
     if (method == .calm || method == .ae) && steps != nil {
       throw ValidationError("--method \(method.rawValue) counts passes over the images with --epochs, not --steps")

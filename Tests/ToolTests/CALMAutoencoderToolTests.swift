@@ -26,6 +26,9 @@ import ToolRunner
       embed -m calm.bin in.us -q -o whole.us
       embed -m calm.bin --grid 2 in.us -q -o grid.us
       embed filters -m calm.bin -o filters.png
+      # The STL-10 recipe's whitening, on grey images here: recorded, and applied by embed.
+      embed train --method calm --whiten --filters 4 --patch 5 --epochs 2 -q -o white.bin in.us
+      embed -m white.bin in.us -q -o white.us
       """
     let result = try ToolRunner.shell(script, [folder.path])
     #expect(result.status == 0, "\(result.stderr)")
@@ -49,6 +52,11 @@ import ToolRunner
     let png = try PNG.decode(FileInput(path: folder.appendingPathComponent("filters.png").path).readToEnd())
     // 12 filters in rows of 4 (⌈√12⌉), 7 × 5 = 35-pixel tiles, 2-pixel gaps.
     #expect(png.channels == 1 && png.width == 2 + 4 * 37 && png.height == 2 + 3 * 37)
+    let white = folder.appendingPathComponent("white.bin").path
+    #expect(try SafeTensors(bytes: FileInput(path: white).readToEnd(), name: white).metadata["preprocessing"] == "zca-rows")
+    #expect(file.metadata["preprocessing"] == nil)
+    let whitened = try EmbedToolTests.values("white.us", in: folder)
+    #expect(whitened.count == 300 * 4 && whitened.allSatisfy { $0.isFinite })
   }
 
   @Test func autoencoderLossFallsAndEmbedsItsBottleneck() throws {
