@@ -2,8 +2,8 @@
 /// polynomial and 2ⁿ put into the exponent bits. Relative error about 2e-7 (a float's
 /// rounding); 0 below −87.3 (where a float's eˣ would be subnormal) and +∞ above 88.7 (past the
 /// largest float).
-/// libm's scalar expf costs several times more, and a softmax over every (filter,
-/// position) pair of every image calls it billions of times a pass.
+/// A softmax over every (filter, position) pair of every image takes billions of
+/// exponentials a pass, hence eight at a time.
 @inlinable @inline(__always)
 public func exponential(_ x: SIMD8<Float>) -> SIMD8<Float> {
   let low: Float = -87.3
