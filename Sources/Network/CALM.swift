@@ -29,7 +29,7 @@ public struct CALMShape: Codable, Equatable, Sendable {
     if patch > height + 2 * padding || patch > width + 2 * padding {
       return "a \(patch)×\(patch) patch does not fit a \(height)×\(width) image padded by \(padding)"
     }
-    if filters * patchValues > 1 << 28 || filters * positions > 1 << 28 {
+    if filters * patchValues > 1 << 28 || filters * positions > 1 << 28 || patchValues * positions > 1 << 28 {
       return "\(filters) filters of \(channels)×\(patch)×\(patch) over \(positions) positions are too many values"
     }
     return nil
@@ -48,6 +48,8 @@ public struct CALMShape: Codable, Equatable, Sendable {
   public var imageValues: Int { channels * height * width }
   /// Values of the zero-padded canvas the model generates.
   var canvasValues: Int { channels * (height + 2 * padding) * (width + 2 * padding) }
+  /// The floats each thread's scratch holds: an image unfolded, its scores, a cell, sums.
+  public var scratchValues: Int { patchValues * positions + filters * positions + positions + filters * patchValues + filters }
 }
 
 /// The sums over a pass of E-steps from which the M-step sets the filters.
@@ -101,9 +103,8 @@ public final class CALM {
     precondition(filters.count == shape.filters * shape.patchValues, "filters of the wrong size")
     self.shape = shape
     self.filters = filters
-    biases = []
-    workspaces = (0..<max(1, threads)).map { _ in Workspace(shape) }
     biases = Self.biases(of: filters, shape)
+    workspaces = (0..<max(1, threads)).map { _ in Workspace(shape) }
   }
 
   private static func biases(of filters: [Float], _ shape: CALMShape) -> [Float] {
@@ -116,8 +117,9 @@ public final class CALM {
   }
 
   /// Filters to start EM from: K patches of `images` (count × C H W), drawn with
-  /// probability proportional to their squared norm, so that blank background is never
-  /// chosen and no two filters start equal unless the images repeat.
+  /// probability proportional to their squared norm, so that blank background is not
+  /// chosen while there is anything else (images that are blank throughout give blank
+  /// filters, equal to one another).
   public static func initialFilters(_ shape: CALMShape, from images: UnsafePointer<Float>, count: Int, seed: UInt64) -> [Float] {
     precondition(count > 0, "no images to draw patches from")
     let (d, l) = (shape.patchValues, shape.positions)
@@ -165,11 +167,11 @@ public final class CALM {
       for n in chunk {
         let image = images.value + n * shape.imageValues
         let logSum = scores(of: image, in: space)
-        let probabilities = 1 / Float(logSum.total)
+        let inverseTotal = 1 / Float(logSum.total)
         let (gamma, columns) = (space.scores, space.columns)
         var i = 0
         while i < k * shape.positions {
-          gamma[i] *= probabilities
+          gamma[i] *= inverseTotal
           i += 1
         }
         for f in 0..<k { space.massBlock[f] += Reduce.sum(gamma + f * shape.positions, count: shape.positions) }

@@ -41,8 +41,8 @@ public struct Architecture: Codable, Equatable, Sendable {
       return "an input of \(channels)×\(height)×\(width) is outside 1...64 channels of 1...4096 × 1...4096"
     }
     if !(1...65536).contains(features) { return "\(features) features is outside 1...65536" }
-    if let head, !(1...6).contains(head.count) || head.contains(where: { !(1...1 << 24).contains($0) }) {
-      return "a head needs 1 to 6 sizes in 1...16777216, not \(head)"
+    if let head, !(1...7).contains(head.count) || head.contains(where: { !(1...1 << 24).contains($0) }) {
+      return "a head needs 1 to 7 sizes in 1...16777216, not \(head)"
     }
     if widths.contains(where: { !(1...4096).contains($0) }) { return "widths must lie in 1...4096, not \(widths)" }
     switch encoder {

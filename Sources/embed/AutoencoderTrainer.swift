@@ -20,7 +20,9 @@ struct AutoencoderTrainer {
     let architecture = try options.architecture(channels: schema.dims[0], height: schema.dims[1], width: schema.dims[2], source: name)
     let data = try FeatureMatrix(reading: reader)
     guard data.count > 0 else { throw Failure("\(name): no images to learn from") }
-    if let row = data.firstNonFiniteRow() { throw Failure("\(name): record \(row) holds a value that is not finite") }
+    if let row = data.firstNonFiniteRow() {
+      throw Failure("\(name): record id \(data.records.ids[row]) has a value that is not finite (NaN or infinity)")
+    }
     let batch = min(options.batch, data.count)
     let size = architecture.inputSize
     try MemoryBudget.check(
@@ -32,7 +34,10 @@ struct AutoencoderTrainer {
     let input = try PixelInput(schema: schema, normalization: normalization, name: name)
     let epochs = options.epochs ?? 20
     let stepsPerEpoch = (data.count + batch - 1) / batch
-    let total = epochs * stepsPerEpoch
+    let (total, overflow) = epochs.multipliedReportingOverflow(by: stepsPerEpoch)
+    guard !overflow, total <= Train.maxSteps else {
+      throw Failure("\(name): \(epochs) epochs of \(stepsPerEpoch) steps are more than \(Train.maxSteps) steps", exitCode: ExitStatus.usage)
+    }
     let schedule = LearningRateSchedule(
       base: options.learningRate, warmup: min(options.warmup ?? total / 20, total - 1), total: total)
     let network = EmbeddingNetwork(architecture, maxBatch: batch, threads: options.threads)
@@ -46,6 +51,7 @@ struct AutoencoderTrainer {
     var order = Array(0..<data.count)
     var rng = SplitMix64(seed: options.seed, 0x4145)
     var step = 0
+    var seen = 0
     var loss = Double.nan
     let start = Date()
     for epoch in 1...epochs {
@@ -67,9 +73,10 @@ struct AutoencoderTrainer {
         let rate = schedule.rate(at: step)
         optimizer.step(network, learningRate: Float(rate))
         step += 1
+        seen += count
         epochLoss += loss * Double(count)
         let elapsed = Date().timeIntervalSince(start)
-        let imagesPerSecond = Double(step * batch) / max(elapsed, 1e-9)
+        let imagesPerSecond = Double(seen) / max(elapsed, 1e-9)
         let fraction = Double(epoch - 1) + Double(first + count) / Double(data.count)
         try log?.append(step: step, epoch: fraction, loss: loss, rate: rate, imagesPerSecond: imagesPerSecond, seconds: elapsed)
         progress.status(
@@ -78,8 +85,10 @@ struct AutoencoderTrainer {
       try log?.flush()
       progress.line("epoch \(epoch)/\(epochs): mean loss \(String(format: "%.4f", epochLoss / Double(data.count)))")
     }
+    var recipe = Recipe(options, schedule: schedule)
+    recipe.batch = batch
     var model = ModelFile(
-      architecture: architecture, normalization: normalization, recipe: ModelFile.json(Recipe(options, schedule: schedule)),
+      architecture: architecture, normalization: normalization, recipe: ModelFile.json(recipe),
       history: schema.metadata.history + [Train.invocation(omitting: ["--threads", "--log", "-q", "--quiet"])])
     model.extra = ["steps": String(step), "loss": String(loss), "method": "ae"]
     try model.save(network, to: options.output)

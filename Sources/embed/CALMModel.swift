@@ -30,7 +30,13 @@ struct CALMModel: VectorMap {
     guard file.tensors.count == 1 else {
       throw Failure("\(path): tensor \(file.tensors.keys.sorted().first { $0 != "filters" }!) is not part of a CALM model")
     }
-    guard filters.allSatisfy(\.isFinite) else { throw Failure("\(path): the filters hold values that are not finite") }
+    // The biases −½‖θ_k‖² must be finite floats too.
+    let d = shape.patchValues
+    guard filters.allSatisfy(\.isFinite),
+      (0..<shape.filters).allSatisfy({ k in (0..<d).reduce(0.0) { $0 + Double(filters[k * d + $1]) * Double(filters[k * d + $1]) } < 1e38 })
+    else { throw Failure("\(path): the filters hold values that are not finite, or too large") }
+    try MemoryBudget.check(
+      values: Double(threads) * Double(shape.scratchValues), for: "\(path)'s CALM layer on \(threads) threads", hint: "lower --threads")
     guard grid <= min(shape.outHeight, shape.outWidth) else {
       throw Failure(
         "--grid \(grid) is finer than the \(shape.outHeight)×\(shape.outWidth) positions of \(path)'s filters", exitCode: ExitStatus.usage)
@@ -78,6 +84,9 @@ struct CALMModel: VectorMap {
 
   func vectors(of records: RecordBatch, schema: StreamSchema, name: String) throws -> [Float] {
     let data = try FeatureMatrix(schema: schema, records: records, name: name)
+    if let row = data.firstNonFiniteRow() {
+      throw Failure("\(name): record id \(records.ids[row]) has a value that is not finite (NaN or infinity)")
+    }
     var result = [Float](repeating: 0, count: records.count * dimension)
     guard records.count > 0 else { return result }
     var scratch: [Float] = []

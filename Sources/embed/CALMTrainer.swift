@@ -21,11 +21,16 @@ struct CALMTrainer {
     }
     let shape = try options.calmShape(channels: schema.dims[0], height: schema.dims[1], width: schema.dims[2], source: name)
     let passes = options.epochs ?? (shape.channels == 1 ? 15 : 10)
+    try MemoryBudget.check(
+      values: Double(options.threads) * Double(shape.scratchValues), for: "a CALM layer of this shape on \(options.threads) threads",
+      hint: "lower --threads, --filters or --patch")
     let progress = ProgressLine(tool: "embed", quiet: options.quiet)
     progress.status("reading \(name)")
     let data = try FeatureMatrix(reading: reader)
     guard data.count > 0 else { throw Failure("\(name): no images to learn from") }
-    if let row = data.firstNonFiniteRow() { throw Failure("\(name): record \(row) holds a value that is not finite") }
+    if let row = data.firstNonFiniteRow() {
+      throw Failure("\(name): record id \(data.records.ids[row]) has a value that is not finite (NaN or infinity)")
+    }
 
     var scratch: [Float] = []
     let sample = min(data.count, 4096)

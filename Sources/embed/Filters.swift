@@ -54,14 +54,15 @@ struct Filters: ParsableCommand {
     let size = channels * height * width
     for f in 0..<count {
       let filter = values[f * size..<(f + 1) * size]
-      let (low, high) = (filter.min()!, filter.max()!)
+      // In Double: the range of extreme (finite) floats may not be one.
+      let (low, high) = (Double(filter.min()!), Double(filter.max()!))
       let scale = high > low ? 255 / (high - low) : 0
       let (top, left) = (gap + (f / columns) * (tileHeight + gap), gap + (f % columns) * (tileWidth + gap))
       for c in 0..<channels {
         for y in 0..<tileHeight {
           for x in 0..<tileWidth {
             let value = filter[filter.startIndex + (c * height + y / zoom) * width + x / zoom]
-            image.pixels[(c * sheetHeight + top + y) * sheetWidth + left + x] = UInt8(((value - low) * scale).rounded())
+            image.pixels[(c * sheetHeight + top + y) * sheetWidth + left + x] = UInt8(min(max(((Double(value) - low) * scale).rounded(), 0), 255))
           }
         }
       }
@@ -82,6 +83,9 @@ struct Filters: ParsableCommand {
     _ = try ModelFile(file, name: path)
     guard let (dims, values) = file.tensors["encoder.conv1.weight"], dims.count == 4 else {
       throw Failure("\(path): the network has no first convolution (encoder.conv1.weight) to draw")
+    }
+    guard dims.allSatisfy({ (1...4096).contains($0) }), dims[2] <= 256, dims[3] <= 256 else {
+      throw Failure("\(path): encoder.conv1.weight has shape \(dims), not filters × channels × height × width of at most 4096 × 4096 × 256 × 256")
     }
     return (dims, values)
   }

@@ -4,8 +4,10 @@ import Shared
 /// The CALM authors' STL-10 preprocessing: each channel of each image whitened on its own
 /// (ZCA), its rows taken as the variables and its columns as the observations. The rows
 /// are centred, then multiplied by C^(−½), C = X Xᵀ / W + 10⁻⁷ I their covariance, so that
-/// they become uncorrelated with unit variance; a direction of (near) no variance, σ <
-/// 10⁻⁵, is divided by σ + 1 instead (centring the rows leaves at least one such).
+/// they become uncorrelated with unit variance. A direction of no variance (centring the
+/// rows leaves at least one) is divided by σ + 1 instead, so that rounding noise is not
+/// blown up: the authors' rule σ < 10⁻⁵, widened to variances below 10⁻⁶ of the largest,
+/// the rounding of the covariance summed in floats.
 enum RowWhitening {
   /// Its name in a CALM model's metadata.
   static let name = "zca-rows"
@@ -35,9 +37,10 @@ enum RowWhitening {
     guard let (values, vectors) = SymmetricEigen.decompose(matrix, n: h) else { return }
     // C^(−½) = Σ_k v_k v_kᵀ / σ_k = Vᵀ (V / σ), with the eigenvectors v_k as the rows of V.
     var scaled = [Float](repeating: 0, count: h * h)
+    let floor = max(values.first ?? 0, 0) * 1e-6
     for k in 0..<h {
       var sigma = max(values[k], 0).squareRoot()
-      if sigma < 1e-5 { sigma += 1 }
+      if sigma < 1e-5 || values[k] < floor { sigma += 1 }
       for i in 0..<h { scaled[k * h + i] = Float(vectors[k * h + i] / sigma) }
     }
     let basis = vectors.map { Float($0) }

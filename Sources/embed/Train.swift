@@ -70,7 +70,7 @@ struct Train: ParsableCommand {
   @Option(help: "Images per step (moco, simclr: each gives two views).")
   var batch = 256
 
-  @Option(help: "Train for this many epochs of the stream (default: all that augment --epochs wrote); calm: EM passes over the images (default 15 for grey images, 10 for colour).")
+  @Option(help: "Train for this many epochs of the stream (default: all that augment --epochs wrote); ae: epochs over the images (default 20); calm: EM passes (default 15 for grey images, 10 for colour).")
   var epochs: Int?
 
   @Option(help: "Train for this many steps (the schedule's length; needed when the stream does not say how many epochs it holds).")
@@ -109,7 +109,7 @@ struct Train: ParsableCommand {
   @Flag(inversion: .prefixedNo, help: "calm: whiten each channel of each image first (ZCA of its rows, the authors' STL-10 preprocessing; default: for colour images only).")
   var whiten: Bool?
 
-  @Option(help: ArgumentHelp("The input normalisation, per channel (default: measured on the first batch).", valueName: "mean…,std…"))
+  @Option(help: ArgumentHelp("The input normalisation, per channel (default: measured on the first batch; ae: on every image).", valueName: "mean…,std…"))
   var normalize: String?
 
   @Option(help: ArgumentHelp("Append a CSV line per step (step, epoch, loss, learning rate, images/s, seconds) to FILE.", valueName: "file"))
@@ -146,6 +146,24 @@ struct Train: ParsableCommand {
     if method != .calm && (filters != nil || patch != nil || padding != nil || whiten != nil) {
       throw ValidationError("--filters, --patch, --padding and --whiten go with --method calm")
     }
+    // Options the other methods take and these would silently ignore.
+    let ignored: [(String, Bool)]
+    switch method {
+    case .calm:
+      ignored = [
+        ("--resume", resume != nil), ("--checkpoint", checkpoint != nil), ("--log", log != nil), ("--normalize", normalize != nil),
+        ("--arch", arch != nil), ("--widths", widths != nil), ("--features", features != nil), ("--optimizer", optimizer != nil),
+        ("--lr", lr != nil), ("--weight-decay", weightDecay != nil), ("--warmup", warmup != nil), ("--temperature", temperature != nil),
+      ]
+    case .ae:
+      ignored = [("--resume", resume != nil), ("--checkpoint", checkpoint != nil), ("--temperature", temperature != nil)]
+    case .moco, .simclr:
+      ignored = []
+    }
+    if let (option, _) = ignored.first(where: \.1) {
+      throw ValidationError("--method \(method.rawValue) takes no \(option)")
+    }
+    if let epochs, epochs > Self.maxSteps { throw ValidationError("--epochs must be at most \(Self.maxSteps)") }
     if (method == .calm || method == .ae) && steps != nil {
       throw ValidationError("--method \(method.rawValue) counts passes over the images with --epochs, not --steps")
     }
@@ -205,7 +223,8 @@ struct Train: ParsableCommand {
   var tau: Float { temperature ?? (method == .moco ? 0.2 : 0.5) }
 
   func run() throws {
-    try refuseTerminalInput(input, example: "augment --views 2 | embed train -o model.bin")
+    try refuseTerminalInput(
+      input, example: method == .calm || method == .ae ? "decode fashion-mnist --split train | embed train --method \(method.rawValue) -o model.bin" : "augment --views 2 | embed train -o model.bin")
     if method == .calm {
       BLAS.threads = 1
       return try CALMTrainer(options: self).run()

@@ -126,8 +126,8 @@ struct ProbeData {
     self.otherSplits = otherSplits
   }
 
-  /// Keeps `count` of the labelled train records, as many of each class as can be (the
-  /// first classes take the remainder), drawn with `seed`: a probe with few labels.
+  /// Keeps `count` of the labelled train records, count / classes of each class (the first
+  /// classes take the remainder), drawn with `seed`: a probe with few labels.
   mutating func keepTrainLabels(_ count: Int, seed: UInt64) throws {
     let classCount = classes.count
     guard count >= classCount else {
@@ -164,7 +164,7 @@ struct ProbeData {
 
 /// `--labels` and `--seed` of the probes: fit on a few labels only.
 struct LabelOptions: ParsableArguments {
-  @Option(help: ArgumentHelp("Fit on N of the labelled train records only, as many of each class as can be, drawn with --seed (a few-label probe; default: all).", valueName: "n"))
+  @Option(help: ArgumentHelp("Fit on N of the labelled train records only: N / classes of each class (the first classes take the remainder; a class with fewer is an error), drawn with --seed. A few-label probe; default: all.", valueName: "n"))
   var labels: Int?
 
   @Option(help: "Seed for the draw of --labels.")

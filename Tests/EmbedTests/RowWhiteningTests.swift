@@ -41,15 +41,31 @@ import Testing
     }
   }
 
-  /// More rows than observations: the covariance is singular, and the null directions are
-  /// divided by σ + 1, not by zero; channels are whitened one by one.
-  @Test func singularPlanesStayFinite() {
+  /// More rows than observations: the centred rows span 5 dimensions of 10, and the other
+  /// 5 are divided by σ + 1, not blown up, so the whitened covariance's trace is the rank,
+  /// 5; channels are whitened one by one.
+  @Test func singularPlanesKeepOnlyTheirRank() {
     let (h, w) = (10, 6)
     var x = plane(h, w, seed: 2) + plane(h, w, seed: 3)
     RowWhitening.apply(&x, count: 1, channels: 2, height: h, width: w, threads: 2)
     #expect(x.allSatisfy { $0.isFinite })
+    let trace = (0..<h * w).reduce(0.0) { $0 + Double(x[$1]) * Double(x[$1]) } / Double(w)
+    #expect(abs(trace - 5) < 1e-3, "\(trace)")
     var second = plane(h, w, seed: 3)
     RowWhitening.apply(&second, count: 1, channels: 1, height: h, width: w, threads: 1)
     #expect(Array(x[(h * w)...]) == second)
+  }
+
+  /// A row that repeats another up to noise of 10⁻⁴ adds a direction of variance 10⁻⁸ of
+  /// the largest: rounding as far as float sums can tell, so it is not blown up to unit
+  /// variance, and the whitened rows keep the 3 directions that are really there.
+  @Test func directionsAtTheRoundingLevelAreNotAmplified() {
+    let (h, w) = (4, 40)
+    var rng = SplitMix64(seed: 4)
+    var x = (0..<3 * w).map { _ in Float(rng.nextNormal()) }
+    x += (0..<w).map { x[2 * w + $0] + 1e-4 * Float(rng.nextNormal()) }
+    RowWhitening.apply(&x, count: 1, channels: 1, height: h, width: w, threads: 1)
+    let trace = x.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(w)
+    #expect(abs(trace - 3) < 0.01, "\(trace)")
   }
 }

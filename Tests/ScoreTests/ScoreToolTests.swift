@@ -3,6 +3,8 @@ import Shared
 import Testing
 import ToolRunner
 
+@testable import score
+
 /// The built `score` run end to end on streams written here: exit codes, JSON keys and
 /// values, the table, and one-line errors for streams it cannot score.
 @Suite struct ScoreToolTests {
@@ -148,6 +150,17 @@ import ToolRunner
     }
     // Seeds 1, 2 and 3 draw differently (the fitted objective tells), seed 1 twice alike.
     #expect(draws.count == 3)
+    var data = try ProbeData(reading: StreamReader(path: path))
+    try data.keepTrainLabels(7, seed: 1)
+    #expect((0..<3).map { c in data.trainClasses.filter { $0 == c }.count } == [3, 2, 2])
+    // Class 0 has 2 train records, the others 6: 9 labels would need 3 of each.
+    let unbalanced: [Int32] = [0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 0, 1, 2]
+    let short = try writeStream(
+      folder, "q.us", fields: .split, dimension: 2, labels: unbalanced, splits: Array(repeating: .train, count: 14) + [.test, .test, .test],
+      values: unbalanced.flatMap { directions[Int($0)] })
+    var shortData = try ProbeData(reading: StreamReader(path: short))
+    #expect(throws: Failure.self) { try shortData.keepTrainLabels(9, seed: 1) }
+    try expectFailure(["linear", short, "--labels", "9"], status: 64, "class 0 has 2 train records, fewer than the 3 wanted")
     try expectFailure(["linear", path, "--labels", "2"], status: 64, "--labels 2 is fewer than the 3 classes")
     try expectFailure(["knn", path, "--labels", "16"], status: 64, "--labels 16 is more than the 15 labelled train records")
   }

@@ -29,6 +29,9 @@ import ToolRunner
       # The STL-10 recipe's whitening, on grey images here: recorded, and applied by embed.
       embed train --method calm --whiten --filters 4 --patch 5 --epochs 2 -q -o white.bin in.us
       embed -m white.bin in.us -q -o white.us
+      # A network's first convolution draws too: 4 filters of 3×3, zoomed 13×.
+      augment in.us --views 2 -q | embed train --steps 1 --batch 4 --widths 4,8 --features 16 --head none -q -o net.bin
+      embed filters -m net.bin -o net.png
       """
     let result = try ToolRunner.shell(script, [folder.path])
     #expect(result.status == 0, "\(result.stderr)")
@@ -52,6 +55,8 @@ import ToolRunner
     let png = try PNG.decode(FileInput(path: folder.appendingPathComponent("filters.png").path).readToEnd())
     // 12 filters in rows of 4 (⌈√12⌉), 7 × 5 = 35-pixel tiles, 2-pixel gaps.
     #expect(png.channels == 1 && png.width == 2 + 4 * 37 && png.height == 2 + 3 * 37)
+    let network = try PNG.decode(FileInput(path: folder.appendingPathComponent("net.png").path).readToEnd())
+    #expect(network.width == 2 + 2 * 41 && network.height == 2 + 2 * 41)
     let white = folder.appendingPathComponent("white.bin").path
     #expect(try SafeTensors(bytes: FileInput(path: white).readToEnd(), name: white).metadata["preprocessing"] == "zca-rows")
     #expect(file.metadata["preprocessing"] == nil)
@@ -99,6 +104,11 @@ import ToolRunner
       ("embed train --method ae --arch convnet -o a.bin in.us", "--arch mlp"),
       ("embed train --method ae --head 8,8 -o a.bin in.us", "--head goes with"),
       ("echo nonsense > x.bin; embed filters -m x.bin -o f.png", "x.bin"),
+      ("embed train --method calm --resume c.bin -o d.bin in.us", "--method calm takes no --resume"),
+      ("embed train --method calm --lr 0.1 -o d.bin in.us", "--method calm takes no --lr"),
+      ("embed train --method ae --checkpoint a.ckpt -o a.bin in.us", "--method ae takes no --checkpoint"),
+      ("embed train --method ae --epochs 2000000000 -o a.bin in.us", "--epochs must be at most"),
+      ("decode fashion-mnist --split test --limit 0 -q | embed train --method ae -o a.bin", "no images to learn from"),
     ]
     let setup = """
       decode fashion-mnist --split test --limit 8 -q > in.us
