@@ -34,6 +34,15 @@ struct Train: ParsableCommand {
       images (MNIST) 64 filters of 20×20, padding 2, 15 passes; for colour (STL-10) 200 \
       filters of 15×15, no padding, 10 passes, on whitened images (--whiten). `embed -m calm.bin` pools each filter's \
       scores by log-sum-exp over the image (--grid for a coarse grid of cells).
+
+      ae is the poster's autoencoder: a fully connected encoder (--arch mlp, --widths \
+      128, --features 12: 784 → 128 → 12) and the mirrored decoder, kept as the model's \
+      head, trained by Adam on the mean squared error of the normalised image for \
+      --epochs 20, from a stream of images it holds and shuffles every epoch:
+
+        decode fashion-mnist --split train | embed train --method ae -o ae.bin
+
+      `embed -m ae.bin` emits the bottleneck.
       """)
 
   enum Method: String, ExpressibleByArgument, CaseIterable {
@@ -43,13 +52,13 @@ struct Train: ParsableCommand {
   /// Longer schedules than this are surely a mistake (a billion steps).
   static let maxSteps = 1_000_000_000
 
-  @Argument(help: ArgumentHelp("The stream of views to read, or - for stdin.", valueName: "file"))
+  @Argument(help: ArgumentHelp("The stream to read (views for moco and simclr, images for calm and ae), or - for stdin.", valueName: "file"))
   var input = "-"
 
   @Option(name: .shortAndLong, help: ArgumentHelp("Write the trained model here (safetensors, atomically).", valueName: "file"))
   var output: String
 
-  @Option(help: "moco (v2: momentum key encoder, queue of negatives, InfoNCE), simclr (NT-Xent over the 2N views of a batch) calm (filters by EM, from images) or ae (an autoencoder, from images).")
+  @Option(help: "moco (v2: momentum key encoder, queue of negatives, InfoNCE), simclr (NT-Xent over the 2N views of a batch), calm (filters by EM, from images) or ae (an autoencoder, from images).")
   var method: Method = .moco
 
   @Option(help: ArgumentHelp("The encoder: convnet (the poster's conv3-conv3-maxpool-linear, for 28×28; the default), resnet (a small ResNet with BatchNorm, for 32–96 px) or mlp (fully connected layers; ae's).", valueName: "name"))
