@@ -77,7 +77,7 @@ probe() {
   embed train "$WORK/train.us" --method calm --filters 64 --patch 5 --padding 2 --epochs 1 -q -o "$WORK/calm5.bin"
   calm_seconds=$(python3 -c "import time; print('%.1f' % (time.time() - $start))")
   start=$(date +%s.%N)
-  augment "$WORK/train.us" --views 2 --epochs 1 --shuffle --seed 1 --crop-scale 0.2,1 -q \
+  augment "$WORK/train.us" --views 2 --epochs 1 --shuffle --seed 1 --crop-scale 0.4,1 -q \
     | embed train --method moco --batch 256 --queue 4096 --momentum 0.99 --temperature 0.5 --seed 1 -q -o "$WORK/moco.bin"
   moco_seconds=$(python3 -c "import time; print('%.1f' % (time.time() - $start))")
   echo "CALM EM pass  ${calm_seconds} s"
