@@ -23,10 +23,6 @@ MODEL="out/ae-$DATASET.bin"
 decode "$DATASET" --split train -q -o "$WORK/train.us"
 decode "$DATASET" --split test -q -o "$WORK/test.us"
 
-figures() {
-  score --json -q | python3 -c 'import json, sys; r = json.load(sys.stdin); print("ACC %.4f  NMI %.4f  ARI %.4f" % (r["acc"], r["nmi"], r["ari"]))'
-}
-
 {
   echo "== autoencoder on $DATASET: 784 → 128 → 12 → 128 → 784, MSE, Adam, $EPOCHS epochs, seed $SEED"
   embed train "$WORK/train.us" --method ae --widths 128 --features 12 --epochs "$EPOCHS" --seed "$SEED" -o "$MODEL" 2>&1
@@ -35,9 +31,9 @@ figures() {
   embed -m "$WORK/pca.bin" "$WORK/test.us" -q -o "$WORK/pca.us"
   echo "== the test split's embeddings clustered (k = 10, --n-init 10, seed 0)"
   printf 'AE + GMM (full)    '
-  cluster "$WORK/ae.us" --method gmm --covariance full -k 10 --n-init 10 --seed 0 -q | figures
+  cluster "$WORK/ae.us" --method gmm --covariance full -k 10 --n-init 10 --seed 0 -q | cluster_figures
   printf 'AE + K-means       '
-  cluster "$WORK/ae.us" -k 10 --n-init 10 --seed 0 -q | figures
+  cluster "$WORK/ae.us" -k 10 --n-init 10 --seed 0 -q | cluster_figures
   printf 'PCA-12 + GMM       '
-  cluster "$WORK/pca.us" --method gmm --covariance full -k 10 --n-init 10 --seed 0 -q | figures
+  cluster "$WORK/pca.us" --method gmm --covariance full -k 10 --n-init 10 --seed 0 -q | cluster_figures
 } | tee "out/ae-$DATASET.txt"

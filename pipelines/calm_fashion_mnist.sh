@@ -32,9 +32,6 @@ decode "$DATASET" --split train -q -o "$WORK/train.us"
 decode "$DATASET" --split all -q -o "$WORK/all.us"
 decode "$DATASET" --split test -q -o "$WORK/test.us"
 
-figures() {
-  score --json -q | python3 -c 'import json, sys; r = json.load(sys.stdin); print("ACC %.4f  NMI %.4f  ARI %.4f" % (r["acc"], r["nmi"], r["ari"]))'
-}
 # The mean linear-probe accuracy of a feature stream over three draws of $2 labels.
 probe() {
   for seed in 0 1 2; do score linear "$1" --labels "$2" --seed "$seed" --json -q; done \
@@ -54,7 +51,7 @@ probe() {
   echo "== K-means (k = 10, --n-init 10) on the test split"
   for features in calm raw; do
     printf '%-5s ' "$features"
-    cluster -k 10 --n-init 10 --seed 0 -q "$WORK/$features-test.us" | figures
+    cluster -k 10 --n-init 10 --seed 0 -q "$WORK/$features-test.us" | cluster_figures
   done
 
   echo "== linear probe, train → test, mean accuracy over 3 draws of the labels"

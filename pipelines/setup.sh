@@ -35,3 +35,8 @@ if ((${#unsup_missing_debian[@]} + ${#unsup_missing_python[@]})); then
   fi
 fi
 command -v swift >/dev/null || { echo "setup: the Swift toolchain (swift) is not on PATH" >&2; exit 1; }
+
+# For the scripts: a clustered stream on stdin, scored on one line as ACC, NMI and ARI.
+cluster_figures() {
+  score --json -q | python3 -c 'import json, sys; r = json.load(sys.stdin); print("ACC %.4f  NMI %.4f  ARI %.4f" % (r["acc"], r["nmi"], r["ari"]))'
+}

@@ -47,15 +47,12 @@ fi
 {
   echo "== the test split: embed --layer head | cluster -k 10 --seed S | score, for S = 0 … 4"
   decode fashion-mnist --split test -q | embed -m "$MODEL" --layer head -q -o "$WORK/projections.us"
-  figures() {
-    score --json -q | python3 -c 'import json, sys; r = json.load(sys.stdin); print("ACC %.4f  NMI %.4f  ARI %.4f" % (r["acc"], r["nmi"], r["ari"]))'
-  }
   for seed in 0 1 2 3 4; do
     printf 'seed %s: ' "$seed"
-    cluster -k 10 --seed "$seed" -q "$WORK/projections.us" | figures
+    cluster -k 10 --seed "$seed" -q "$WORK/projections.us" | cluster_figures
   done
   printf 'the least inertia of 10 starts (--n-init 10, as pipelines/demo.sh): '
-  cluster -k 10 --n-init 10 --seed 0 -q "$WORK/projections.us" | figures
+  cluster -k 10 --n-init 10 --seed 0 -q "$WORK/projections.us" | cluster_figures
   decode fashion-mnist --split all -q | embed -m "$MODEL" -q -o "$WORK/features.us"
   echo "== kNN (k = 20), train → test"
   score knn "$WORK/features.us" -q

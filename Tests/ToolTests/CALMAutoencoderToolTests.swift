@@ -115,12 +115,6 @@ import ToolRunner
       augment in.us --preset none --size 32 -q > big.us
       embed train --method calm --filters 4 --patch 5 --epochs 1 -q -o c.bin in.us
       """
-    for (command, expected) in cases {
-      let result = try ToolRunner.shell(setup + "\n" + command)
-      #expect(result.status != 0, "\(command)")
-      let lines = result.stderr.split(separator: "\n")
-      #expect(lines.count == 1 && result.stderr.contains(expected), "\(command): \(result.stderr)")
-      #expect(lines.first?.hasPrefix("embed: ") == true, "\(command): \(result.stderr)")
-    }
+    try EmbedToolTests.expectOneLineFailures(cases, after: setup)
   }
 }

@@ -257,12 +257,20 @@ import ToolRunner
       augment in.us --preset none --size 32 -q > big.us
       augment in.us --views 2 -q | embed train --steps 1 --batch 4 --head none \(Self.tiny.replacingOccurrences(of: "--head 16,8", with: "")) -q -o m.bin
       """
+    try Self.expectOneLineFailures(cases, after: setup)
+  }
+
+  /// Runs each command after `setup` in a fresh shell: it must fail with one line on
+  /// stderr, from embed, holding the expected text.
+  static func expectOneLineFailures(
+    _ cases: [(command: String, expected: String)], after setup: String, sourceLocation: SourceLocation = #_sourceLocation
+  ) throws {
     for (command, expected) in cases {
       let result = try ToolRunner.shell(setup + "\n" + command)
-      #expect(result.status != 0, "\(command)")
+      #expect(result.status != 0, "\(command)", sourceLocation: sourceLocation)
       let lines = result.stderr.split(separator: "\n")
-      #expect(lines.count == 1 && result.stderr.contains(expected), "\(command): \(result.stderr)")
-      #expect(lines.first?.hasPrefix("embed: ") == true, "\(command): \(result.stderr)")
+      #expect(lines.count == 1 && result.stderr.contains(expected), "\(command): \(result.stderr)", sourceLocation: sourceLocation)
+      #expect(lines.first?.hasPrefix("embed: ") == true, "\(command): \(result.stderr)", sourceLocation: sourceLocation)
     }
   }
 }
