@@ -18,11 +18,7 @@ struct AutoencoderTrainer {
     progress.status("reading \(name)")
     let rawInput = try PixelInput(schema: schema, normalization: nil, name: name)
     let architecture = try options.architecture(channels: schema.dims[0], height: schema.dims[1], width: schema.dims[2], source: name)
-    let data = try FeatureMatrix(reading: reader)
-    guard data.count > 0 else { throw Failure("\(name): no images to learn from") }
-    if let row = data.firstNonFiniteRow() {
-      throw Failure("\(name): record id \(data.records.ids[row]) has a value that is not finite (NaN or infinity)")
-    }
+    let data = try heldImages(reader)
     let batch = min(options.batch, data.count)
     let size = architecture.inputSize
     try MemoryBudget.check(
@@ -47,7 +43,10 @@ struct AutoencoderTrainer {
 
     let images = UnsafeMutablePointer<Float>.allocate(capacity: batch * size)
     let gradient = UnsafeMutablePointer<Float>.allocate(capacity: batch * size)
-    defer { (images.deallocate(), gradient.deallocate()) }
+    defer {
+      images.deallocate()
+      gradient.deallocate()
+    }
     var order = Array(0..<data.count)
     var rng = SplitMix64(seed: options.seed, 0x4145)
     var step = 0
@@ -98,26 +97,15 @@ struct AutoencoderTrainer {
 
   /// Each channel's mean and standard deviation over every image, in [0, 1] units.
   private func measure(_ data: FeatureMatrix, _ input: PixelInput, _ architecture: Architecture) -> Normalization {
-    let (channels, pixels) = (architecture.channels, architecture.height * architecture.width)
-    var sums = [Double](repeating: 0, count: channels)
-    var squares = [Double](repeating: 0, count: channels)
+    var moments = ChannelMoments(channels: architecture.channels, pixels: architecture.height * architecture.width)
     let image = UnsafeMutablePointer<Float>.allocate(capacity: architecture.inputSize)
     defer { image.deallocate() }
     data.records.payload.withUnsafeBytes { payload in
       for row in 0..<data.count {
         input.convert(payload, record: row, into: image)
-        for c in 0..<channels {
-          for i in 0..<pixels {
-            let value = Double(image[c * pixels + i])
-            sums[c] += value
-            squares[c] += value * value
-          }
-        }
+        moments.add(image, images: 1)
       }
     }
-    let n = Double(data.count * pixels)
-    let mean = sums.map { $0 / n }
-    let std = (0..<channels).map { max((squares[$0] / n - mean[$0] * mean[$0]).squareRoot(), 1e-3) }
-    return Normalization(mean: mean.map(Float.init), std: std.map(Float.init))
+    return moments.normalization
   }
 }

@@ -26,11 +26,7 @@ struct CALMTrainer {
       hint: "lower --threads, --filters or --patch")
     let progress = ProgressLine(tool: "embed", quiet: options.quiet)
     progress.status("reading \(name)")
-    let data = try FeatureMatrix(reading: reader)
-    guard data.count > 0 else { throw Failure("\(name): no images to learn from") }
-    if let row = data.firstNonFiniteRow() {
-      throw Failure("\(name): record id \(data.records.ids[row]) has a value that is not finite (NaN or infinity)")
-    }
+    let data = try heldImages(reader)
 
     var scratch: [Float] = []
     let sample = min(data.count, 4096)

@@ -77,3 +77,41 @@ struct PixelInput {
     }
   }
 }
+
+/// Each channel's sum and sum of squares over images (C × H × W floats each), in Double:
+/// the mean and standard deviation a normalisation is measured from.
+struct ChannelMoments {
+  let channels: Int
+  let pixels: Int
+  private var sums: [Double]
+  private var squares: [Double]
+  private var images = 0
+
+  init(channels: Int, pixels: Int) {
+    (self.channels, self.pixels) = (channels, pixels)
+    sums = Array(repeating: 0, count: channels)
+    squares = Array(repeating: 0, count: channels)
+  }
+
+  mutating func add(_ values: UnsafePointer<Float>, images count: Int) {
+    for n in 0..<count {
+      for c in 0..<channels {
+        let plane = values + (n * channels + c) * pixels
+        for i in 0..<pixels {
+          sums[c] += Double(plane[i])
+          squares[c] += Double(plane[i]) * Double(plane[i])
+        }
+      }
+    }
+    images += count
+  }
+
+  /// Mean and standard deviation per channel (the deviation floored at 10⁻³, so that a
+  /// blank channel does not divide by zero).
+  var normalization: Normalization {
+    let n = Double(max(images, 1) * pixels)
+    let mean = sums.map { $0 / n }
+    let std = (0..<channels).map { max((squares[$0] / n - mean[$0] * mean[$0]).squareRoot(), 1e-3) }
+    return Normalization(mean: mean.map(Float.init), std: std.map(Float.init))
+  }
+}

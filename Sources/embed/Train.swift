@@ -261,3 +261,15 @@ func integers(_ text: String, count: Int) -> [Int]? {
 
 extension Architecture.Encoder: ExpressibleByArgument {}
 extension OptimizerSettings.Kind: ExpressibleByArgument {}
+
+/// Every image of `reader`, held for the methods that make several passes (calm, ae), as
+/// stored (u8 stays u8); refused if there is none or a value is not finite.
+func heldImages(_ reader: StreamReader) throws -> FeatureMatrix {
+  let name = reader.input.name
+  let data = try FeatureMatrix(reading: reader)
+  guard data.count > 0 else { throw Failure("\(name): no images to learn from") }
+  if let row = data.firstNonFiniteRow() {
+    throw Failure("\(name): record id \(data.records.ids[row]) has a value that is not finite (NaN or infinity)")
+  }
+  return data
+}

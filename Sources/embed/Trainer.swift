@@ -243,27 +243,17 @@ extension Trainer {
     let architecture = model.architecture
     let pixels = architecture.height * architecture.width
     let images = count / (architecture.channels * pixels)
-    var mean = [Float](), std = [Float]()
-    for c in 0..<architecture.channels {
-      var sum = 0.0, squares = 0.0
-      for n in 0..<images {
-        let plane = buffer + (n * architecture.channels + c) * pixels
-        for i in 0..<pixels {
-          sum += Double(plane[i])
-          squares += Double(plane[i]) * Double(plane[i])
-        }
-      }
-      let m = sum / Double(images * pixels)
-      mean.append(Float(m))
-      std.append(Float(max((squares / Double(images * pixels) - m * m).squareRoot(), 1e-3)))
-    }
+    var moments = ChannelMoments(channels: architecture.channels, pixels: pixels)
+    moments.add(buffer, images: images)
+    let normalization = moments.normalization
+    let (mean, std) = (normalization.mean, normalization.std)
     for n in 0..<images {
       for c in 0..<architecture.channels {
         let plane = buffer + (n * architecture.channels + c) * pixels
         for i in 0..<pixels { plane[i] = (plane[i] - mean[c]) / std[c] }
       }
     }
-    model.normalization = Normalization(mean: mean, std: std)
+    model.normalization = normalization
     pairs.input = try! PixelInput(schema: pairs.reader.schema, normalization: model.normalization, name: pairs.reader.input.name)
     normalized = true
   }
