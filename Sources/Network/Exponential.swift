@@ -28,7 +28,7 @@ public func exponential(_ x: SIMD8<Float>) -> SIMD8<Float> {
   let er = p * r * r + r + 1
   // 2ⁿ as 2ᵃ · 2ⁿ⁻ᵃ with a = ⌊n/2⌋: n runs from −126 to 128, one past a normal
   // float's exponents at each end.
-  let whole = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: Int32.self)
+  let whole = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- Int32(bitPattern: magic.bitPattern)
   let half = whole &>> 1
   let first = unsafeBitCast((half &+ 127) &<< 23, to: SIMD8<Float>.self)
   let second = unsafeBitCast((whole &- half &+ 127) &<< 23, to: SIMD8<Float>.self)

@@ -301,20 +301,35 @@ public final class AtomicFileOutput: ByteOutput {
 
 /// Temporary files to remove if the tool is killed by a signal before committing them.
 enum TemporaryFiles {
-  // Touched only from the main thread, and by the signal handler, which only reads.
+  // Changed under `lock` (files are committed from several threads at once in the tests,
+  // and may be in a tool), read without it by the signal handler, which cannot wait.
   nonisolated(unsafe) private static var paths: [String] = []
   nonisolated(unsafe) private static var handlersInstalled = false
   nonisolated(unsafe) static var deferring = false
   nonisolated(unsafe) static var pendingSignal: sig_atomic_t = 0
+  nonisolated(unsafe) private static let lock: UnsafeMutablePointer<pthread_mutex_t> = {
+    let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    pthread_mutex_init(lock, nil)
+    return lock
+  }()
+
+  private static func locked<T>(_ body: () -> T) -> T {
+    pthread_mutex_lock(lock)
+    defer { pthread_mutex_unlock(lock) }
+    return body()
+  }
 
   static func register(_ path: String) {
-    paths.append(path)
+    locked { paths.append(path) }
     installHandlers()
   }
 
   static func installHandlers() {
-    guard !handlersInstalled else { return }
-    handlersInstalled = true
+    let first = locked {
+      defer { handlersInstalled = true }
+      return !handlersInstalled
+    }
+    guard first else { return }
     for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
       signal(signalNumber) { received in
         // While deferring, the first signal is only noted; a second one ends the tool.
@@ -329,7 +344,7 @@ enum TemporaryFiles {
   }
 
   static func unregister(_ path: String) {
-    paths.removeAll { $0 == path }
+    locked { paths.removeAll { $0 == path } }
   }
 }
 
